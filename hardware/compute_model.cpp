@@ -1,0 +1,56 @@
+#include "hardware/compute_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace clustersim::hardware {
+
+namespace {
+constexpr double kTile = 128.0;      // output tile edge of the common cuBLAS/CUTLASS kernels
+constexpr double kHalfK = 64.0;      // reduction length at which a GEMM reaches half its K-efficiency
+constexpr double kMinSplitK = 256.0; // split-K slices shorter than this do not pay off
+constexpr double kFlashBackwardShare = 0.85;  // FA2: 63 % bwd vs 73 % fwd of A100 peak (Dao 2023)
+}  // namespace
+
+double gemm_shape_efficiency(const Kernel& g, const GpuSpec& gpu) {
+  const double sms = std::max(1, gpu.sm_count);
+  double tiles = std::ceil(g.m / kTile) * std::ceil(g.n / kTile) * std::max(1.0, g.batch);
+  if (tiles < sms) {
+    // Split-K: cuBLAS splits the reduction to occupy idle SMs when the output has few tiles.
+    const double split = std::max(1.0, std::min(std::floor(sms / tiles), std::floor(g.k / kMinSplitK)));
+    tiles *= split;
+  }
+  const double waves = std::ceil(tiles / sms);
+  const double wave_eff = tiles / (waves * sms);
+  const double k_eff = g.k / (g.k + kHalfK);
+  return wave_eff * k_eff;
+}
+
+Seconds kernel_time(const Kernel& op, const GpuSpec& gpu, const ComputePrecision& pr) {
+  const double bw = gpu.hbm_bandwidth.value * gpu.efficiency.hbm;
+  switch (op.kind) {
+    case KernelKind::gemm: {
+      const auto peak = gpu.peak_for(pr.gemm);
+      const double p = peak ? peak->value : gpu.peak_for(Precision::fp32).value_or(FlopRate(1.0)).value;
+      const double eff = gpu.efficiency.gemm_max * gemm_shape_efficiency(op, gpu);
+      const double compute = op.flops / (p * eff);
+      const auto& g = op;
+      // Operands are read once and the output written once (16-bit output for fp8 inputs too).
+      const double bytes = g.batch * ((g.m * g.k + g.k * g.n) * pr.gemm_input_bytes + g.m * g.n * 2.0);
+      return Seconds(std::max(compute, bytes / bw)) + gpu.efficiency.kernel_overhead;
+    }
+    case KernelKind::fused_attention: {
+      const auto peak = gpu.peak_for(pr.attention);
+      const double p = peak ? peak->value : gpu.peak_for(Precision::fp16).value_or(FlopRate(1.0)).value;
+      double eff = gpu.efficiency.flash_attention;
+      if (op.backward) eff *= kFlashBackwardShare;
+      const double compute = op.flops / (p * eff);
+      return Seconds(std::max(compute, op.bytes / bw)) + gpu.efficiency.kernel_overhead;
+    }
+    case KernelKind::memory_bound:
+      return Seconds(op.bytes / bw) + gpu.efficiency.kernel_overhead;
+  }
+  return Seconds(0);
+}
+
+}  // namespace clustersim::hardware

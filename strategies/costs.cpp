@@ -1,0 +1,246 @@
+#include "strategies/costs.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "strategies/memory.hpp"
+
+namespace clustersim::strategies {
+
+using hardware::Collective;
+
+hardware::Kernel to_kernel(const model::Op& op) {
+  hardware::Kernel k;
+  switch (op.kind) {
+    case model::OpKind::gemm: k.kind = hardware::KernelKind::gemm; break;
+    case model::OpKind::flash_attention: k.kind = hardware::KernelKind::fused_attention; break;
+    case model::OpKind::memory_bound: k.kind = hardware::KernelKind::memory_bound; break;
+  }
+  k.backward = op.pass == model::Pass::backward;
+  k.flops = op.executed_flops;
+  k.bytes = op.bytes;
+  k.m = op.gemm.m;
+  k.n = op.gemm.n;
+  k.k = op.gemm.k;
+  k.batch = op.gemm.batch;
+  return k;
+}
+
+double dp_bucket_params(int dp) { return std::max(40e6, 1e6 * dp); }
+
+namespace {
+
+struct OpsCost {
+  Seconds time;
+  Seconds core_time;  // attention-core kernels (what selective recompute repeats)
+  double flops = 0;
+  double core_flops = 0;
+  int kernels = 0;
+};
+
+OpsCost cost_ops(const std::vector<model::Op>& ops, const hardware::GpuSpec& gpu,
+                 const hardware::ComputePrecision& pr) {
+  OpsCost c;
+  for (const auto& op : ops) {
+    const auto t = hardware::kernel_time(to_kernel(op), gpu, pr);
+    c.time += t;
+    c.flops += op.flops;
+    ++c.kernels;
+    if (op.attention_core) {
+      c.core_time += t;
+      c.core_flops += op.flops;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<RankCosts> rank_costs(const Scenario& sc) {
+  const auto& m = sc.model;
+  const auto& ms = m.spec();
+  const auto& L = sc.layout;
+  const auto& T = sc.training;
+  const auto& cl = sc.cluster;
+  const auto& gpu = cl.gpu;
+  const int t = L.tp, p = L.pp, d = L.dp, v = L.virtual_stages;
+  const double e = T.precision == Precision::fp32 ? 4.0 : 2.0;
+  const double s = static_cast<double>(T.seq_length);
+  const double b = L.micro_batch;
+  const double h = static_cast<double>(ms.hidden);
+
+  hardware::ComputePrecision pr;
+  pr.gemm = T.precision;
+  pr.gemm_input_bytes = T.precision == Precision::fp8 ? 1.0 : e;
+  pr.attention = T.precision == Precision::fp32 ? Precision::fp32
+                 : T.precision == Precision::fp16 ? Precision::fp16
+                                                  : (gpu.peak_for(Precision::bf16) ? Precision::bf16 : Precision::fp16);
+  if (T.precision == Precision::fp32) pr.gemm = gpu.peak_for(Precision::tf32) ? Precision::tf32 : Precision::fp32;
+
+  model::ShardContext ctx;
+  ctx.micro_batch = L.micro_batch;
+  ctx.seq_length = T.seq_length;
+  ctx.tp = t;
+  ctx.sequence_parallel = L.sequence_parallel;
+  ctx.attention = L.attention;
+  ctx.activation_bytes = e;
+
+  // A model with the padded vocabulary for the embedding and LM head (Megatron pads to 128 x tp).
+  model::ModelSpec padded = ms;
+  padded.vocab = padded_vocab(ms.vocab, t);
+  const auto padded_model = model::validate_model(padded);
+
+  const auto layer_f = cost_ops(model::layer_ops(m, ctx, model::Pass::forward), gpu, pr);
+  const auto layer_b = cost_ops(model::layer_ops(m, ctx, model::Pass::backward), gpu, pr);
+  const auto emb_f = cost_ops(model::embedding_ops(*padded_model, ctx, model::Pass::forward), gpu, pr);
+  const auto emb_b = cost_ops(model::embedding_ops(*padded_model, ctx, model::Pass::backward), gpu, pr);
+  const auto head_f = cost_ops(model::head_ops(*padded_model, ctx, model::Pass::forward), gpu, pr);
+  const auto head_b = cost_ops(model::head_ops(*padded_model, ctx, model::Pass::backward), gpu, pr);
+
+  // --- TP collectives per layer and micro-batch (Korthikanti 2022 sec. 4.2.2; shared reference 4.2) ---
+  const auto tp_group = hardware::group_shape(cl, t, 1);
+  const Bytes act_bytes(b * s * h * e);  // the full (gathered) activation of one micro-batch
+  Seconds tp_layer_fwd, tp_embed, tp_head;
+  if (t > 1) {
+    if (L.sequence_parallel) {
+      // Forward: all-gather before QKV and MLP-up, reduce-scatter after out-proj and MLP-down.
+      const auto ag = hardware::collective_cost(cl, Collective::all_gather, act_bytes, tp_group).time;
+      const auto rs = hardware::collective_cost(cl, Collective::reduce_scatter, act_bytes, tp_group).time;
+      tp_layer_fwd = (ag + rs) * 2.0;
+      tp_embed = rs;
+      tp_head = ag;
+    } else {
+      // Forward: all-reduce after the attention and after the MLP (the f/g operators of Megatron).
+      const auto ar = hardware::collective_cost(cl, Collective::all_reduce, act_bytes, tp_group).time;
+      tp_layer_fwd = ar * 2.0;
+      tp_embed = ar;
+      tp_head = Seconds(0);
+    }
+    // Vocab-parallel cross-entropy all-reduces max, sum-exp and target logit: 3 x s b fp32 values.
+    tp_head += hardware::collective_cost(cl, Collective::all_reduce, Bytes(3.0 * s * b * 4.0), tp_group).time;
+  }
+  // Bytes a TP rank sends for one forward collective of the full activation (ring: 2(t-1)/t for all-reduce
+  // = one all-gather + one reduce-scatter).
+  const double tp_layer_fwd_bytes = t > 1 ? 2.0 * 2.0 * (t - 1.0) / t * act_bytes.value : 0.0;
+
+  // --- PP point-to-point ---
+  const auto pp_pair = hardware::group_shape(cl, 2, t * L.cp * d);
+  // Megatron's scatter/gather optimisation: each TP rank sends 1/t of the activation (Narayanan 2021
+  // sec. 4.1); with SP the activation is already 1/t.
+  const Bytes pp_msg(act_bytes.value / t);
+  const Seconds pp_send = p > 1 ? hardware::collective_cost(cl, Collective::send_recv, pp_msg, pp_pair).time : Seconds(0);
+
+  // --- DP ---
+  const auto dp_group = hardware::group_shape(cl, d, t * L.cp);
+  const double wbytes = T.precision == Precision::fp32 ? 4.0 : 2.0;
+  const double gbytes = (T.precision == Precision::fp32 || T.grad_precision == GradPrecision::fp32) ? 4.0 : 2.0;
+  const auto mem = memory_report(sc);
+
+  std::vector<RankCosts> out;
+  for (int r = 0; r < p; ++r) {
+    const auto& st = sc.stages[r];
+    RankCosts rc;
+    rc.stage = r;
+    const double layers = st.layers();
+    rc.forward = layer_f.time * layers;
+    rc.backward = layer_b.time * layers;
+    rc.kernels = static_cast<int>((layer_f.kernels + layer_b.kernels) * layers);
+    rc.model_flops = (layer_f.flops + layer_b.flops) * layers;
+    rc.tp_comm = tp_layer_fwd * (2.0 * layers);  // backward mirrors the forward collectives
+    rc.tp_bytes = tp_layer_fwd_bytes * 2.0 * layers;
+    if (st.has_embedding) {
+      rc.forward += emb_f.time;
+      rc.backward += emb_b.time;
+      rc.kernels += emb_f.kernels + emb_b.kernels;
+      rc.model_flops += emb_f.flops + emb_b.flops;
+      rc.tp_comm += tp_embed;
+    }
+    if (st.has_head) {
+      rc.forward += head_f.time;
+      rc.backward += head_b.time;
+      rc.kernels += head_f.kernels + head_b.kernels;
+      rc.model_flops += head_f.flops + head_b.flops;
+      rc.tp_comm += tp_head * 2.0;
+    }
+    switch (L.recompute) {
+      case Recompute::none: break;
+      case Recompute::selective:
+        // Only the attention core is recomputed (Korthikanti 2022 sec. 5); FlashAttention already
+        // recomputes inside its backward kernel, so there is nothing extra to run.
+        if (L.attention == AttentionImpl::materialized) {
+          rc.recompute = layer_f.core_time * layers;
+          rc.recompute_flops = layer_f.core_flops * layers;
+        }
+        break;
+      case Recompute::full:
+        rc.recompute = layer_f.time * layers;
+        rc.recompute_flops = layer_f.flops * layers;
+        rc.kernels += static_cast<int>(layer_f.kernels * layers);
+        rc.tp_comm += tp_layer_fwd * layers;  // the recomputed forward repeats its collectives
+        rc.tp_bytes += tp_layer_fwd_bytes * layers;
+        break;
+    }
+    // TP collectives sit on the critical path between dependent GEMMs unless overlapped. With overlap
+    // (TE userbuffers, async TP) each collective is split into t chunks pipelined with the GEMM it feeds
+    // (Wang et al. 2022, "Overlap communication with dependent computation"): the first chunk stays
+    // exposed, and nothing hides more than the compute there is.
+    if (L.tp_comm_overlap && t > 1) {
+      const double compute = (rc.forward + rc.backward + rc.recompute).value;
+      rc.tp_exposed = Seconds(std::max(rc.tp_comm.value - compute, rc.tp_comm.value / t));
+    } else {
+      rc.tp_exposed = rc.tp_comm;
+    }
+    rc.pp_send = pp_send;
+    rc.pp_bytes = p > 1 ? pp_msg.value * 2.0 * v * sc.micro_batches : 0.0;
+    if (p > 1 && v > 1) rc.pp_send = pp_send * static_cast<double>(v);  // interleaving sends v times as often
+
+    // --- data parallel and ZeRO ---
+    rc.params = mem.stages[r].params;
+    const Bytes grads(rc.params * gbytes);
+    const Bytes weights(rc.params * wbytes);
+    if (d > 1) {
+      if (L.zero >= 3) {
+        // Per micro-batch: gather parameters for forward and again for backward, reduce-scatter gradients
+        // (ZeRO-3: 3 Psi traffic, 1.5x DDP; shared reference 4.3).
+        const auto ag = hardware::collective_cost(cl, Collective::all_gather, weights, dp_group);
+        const auto rs = hardware::collective_cost(cl, Collective::reduce_scatter, grads, dp_group);
+        rc.zero3_comm = ag.time * 2.0 + rs.time;
+        const Seconds compute = rc.forward + rc.backward + rc.recompute;
+        rc.zero3_exposed = L.overlap_param_gather
+                               ? Seconds(std::max(0.0, rc.zero3_comm.value - compute.value)) +
+                                     ag.time / std::max(1.0, layers)  // the first layer's gather is never hidden
+                               : rc.zero3_comm;
+        rc.dp_bytes = (2.0 * ag.bytes_sent_per_rank.value + rs.bytes_sent_per_rank.value) * sc.micro_batches;
+      } else {
+        const auto op = L.zero >= 1 ? Collective::reduce_scatter : Collective::all_reduce;
+        const auto red = hardware::collective_cost(cl, op, grads, dp_group);
+        rc.dp_reduce = red.time;
+        rc.dp_bytes = red.bytes_sent_per_rank.value;
+        if (L.zero >= 1) {
+          const auto ag = hardware::collective_cost(cl, Collective::all_gather, weights, dp_group);
+          rc.dp_gather = ag.time;
+          rc.dp_bytes += ag.bytes_sent_per_rank.value;
+        }
+        const double buckets = std::max(1.0, std::ceil(rc.params / dp_bucket_params(d)));
+        // Gradient buckets reduce while the last micro-batch's backward runs: only what outlasts that
+        // backward, and at least the last bucket, is exposed (time-modelling notes: overlap is bounded).
+        const double window = (rc.backward + rc.recompute + rc.tp_exposed).value * (buckets - 1.0) / buckets;
+        const double red_exposed = L.overlap_grad_reduce ? std::max(rc.dp_reduce.value / buckets, rc.dp_reduce.value - window)
+                                                         : rc.dp_reduce.value;
+        // Parameter all-gathers overlap with the next forward when enabled (first bucket exposed).
+        const double ag_exposed = L.overlap_param_gather ? rc.dp_gather.value / buckets : rc.dp_gather.value;
+        rc.dp_exposed = Seconds(red_exposed + ag_exposed);
+      }
+    }
+    // --- optimizer step: fused Adam reads fp32 master, m, v and grad (16 B), writes master, m, v (12 B)
+    // and the 16-bit weight (2 B); gradient-norm clipping reads the grads (4 B) and zeroing writes them
+    // (4 B): 38 bytes per local parameter, memory-bound.
+    const double opt_params = rc.params / (L.zero >= 1 ? d : 1);
+    rc.optimizer = Seconds(38.0 * opt_params / (gpu.hbm_bandwidth.value * gpu.efficiency.hbm)) +
+                   gpu.efficiency.kernel_overhead * 10.0;
+    out.push_back(rc);
+  }
+  return out;
+}
+
+}  // namespace clustersim::strategies

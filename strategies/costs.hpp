@@ -1,0 +1,48 @@
+#pragma once
+// Lowering a scenario to what one GPU of each pipeline rank does per micro-batch and per iteration:
+// kernels (costed by the device model), TP collectives inline on the compute stream, PP sends, and the
+// data-parallel / ZeRO traffic of the iteration (costed by the communication model). The evaluators in
+// sim/ compose these into an iteration (closed form here; the discrete-event simulator later).
+#include <vector>
+
+#include "hardware/comm_model.hpp"
+#include "hardware/compute_model.hpp"
+#include "strategies/layout.hpp"
+
+namespace clustersim::strategies {
+
+struct RankCosts {
+  int stage = 0;
+  // Per micro-batch, summed over this rank's model chunks:
+  Seconds forward, backward, recompute;  // kernel time
+  Seconds tp_comm;                       // TP collectives (forward, backward and recompute)
+  Seconds tp_exposed;                    // what is not hidden behind GEMMs
+  Seconds pp_send;                       // one activation (or gradient) transfer to the next stage
+  Seconds zero3_comm;                    // ZeRO-3 parameter gathers + gradient reduce-scatter
+  Seconds zero3_exposed;
+  int kernels = 0;                       // kernels launched per micro-batch
+  // Per iteration:
+  Seconds dp_reduce;                     // gradient all-reduce / reduce-scatter
+  Seconds dp_gather;                     // parameter all-gather (ZeRO >= 1 / distributed optimizer)
+  Seconds dp_exposed;                    // what of the two is not overlapped
+  Seconds optimizer;                     // optimizer step (memory-bound)
+  double params = 0;                     // parameters on this GPU (unsharded)
+  // Bytes each GPU of this rank sends per iteration, by parallel dimension.
+  double tp_bytes = 0, pp_bytes = 0, dp_bytes = 0;
+  // Per micro-batch FLOPs executed by this GPU, by the reporting convention.
+  double model_flops = 0, recompute_flops = 0;
+
+  [[nodiscard]] Seconds per_microbatch() const {
+    return forward + backward + recompute + tp_exposed + zero3_exposed + (pp_send * 2.0);
+  }
+};
+
+std::vector<RankCosts> rank_costs(const Scenario& sc);
+
+// The kernel the device model sees for a model op.
+hardware::Kernel to_kernel(const model::Op& op);
+
+// Gradient-reduction bucket size (Megatron DDP default bucket_size = max(40M, 1M x dp) parameters).
+double dp_bucket_params(int dp);
+
+}  // namespace clustersim::strategies

@@ -1,0 +1,101 @@
+#pragma once
+// A parallel layout and a training configuration, and their validation against a model and a cluster.
+//
+// validate_scenario() checks every rule once (degrees multiply to the GPU count, heads and kv_heads
+// divisible by tp, layers split over pp x virtual stages, batch divisible by dp x micro-batch, ...) and
+// returns a Scenario: a sealed, consistent object whose stage split and micro-batch count are known.
+// Errors name the field ("layout.tp") and the reason; nothing is clamped or guessed silently.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.hpp"
+#include "hardware/cluster.hpp"
+#include "model/ops.hpp"
+#include "model/transformer.hpp"
+
+namespace clustersim::strategies {
+
+using model::AttentionImpl;
+using hardware::Precision;
+
+enum class Schedule { gpipe, one_f_one_b, interleaved_1f1b };
+enum class Recompute { none, selective, full };
+
+const char* to_string(Schedule s);
+const char* to_string(Recompute r);
+const char* to_string(AttentionImpl a);
+std::optional<Schedule> parse_schedule(std::string_view s);
+std::optional<Recompute> parse_recompute(std::string_view s);
+std::optional<AttentionImpl> parse_attention(std::string_view s);
+
+struct LayoutSpec {
+  int tp = 1;
+  int pp = 1;
+  int dp = 0;                     // 0 = GPUs / (tp * pp * cp)
+  int cp = 1;                     // context parallel (accepted only as 1 until the CP cost model lands)
+  int ep = 1;                     // expert parallel (accepted only as 1 until the MoE cost model lands)
+  bool sequence_parallel = false;
+  int micro_batch = 1;
+  int virtual_stages = 1;         // model chunks per pipeline rank (interleaved 1F1B)
+  Schedule schedule = Schedule::one_f_one_b;
+  int zero = 0;                   // 0: DDP, 1: optimizer states (= Megatron distributed optimizer), 2: + grads, 3: + params (FSDP)
+  Recompute recompute = Recompute::none;
+  AttentionImpl attention = AttentionImpl::flash;
+  std::vector<int> stage_layers;  // transformer layers per (virtual) stage, in pipeline order; empty = even
+  bool embedding_as_layer = false;
+  bool loss_as_layer = false;
+  bool overlap_grad_reduce = true;   // DP gradient reduction overlapped with backward (Megatron/DDP buckets)
+  bool overlap_param_gather = true;  // ZeRO-3 / distributed-optimizer parameter gathers prefetched
+  bool tp_comm_overlap = false;      // TP collectives hidden behind GEMMs (TE userbuffers, async TP)
+};
+
+// Precision of the gradient buffers that are reduced and kept between micro-batches.
+enum class GradPrecision { fp32, bf16 };
+
+// Caching-allocator and device-level memory on top of what tensors occupy (memory-modelling notes, sec. 1).
+struct MemoryOverheads {
+  double allocator_reserve = 0.08;     // reserved / allocated - 1 (PyTorch caching allocator; a few to 20 %)
+  std::optional<Bytes> cuda_context;   // default: the GPU preset's
+  std::optional<Bytes> nccl_buffers;   // default: 4 MiB x channels x communicators (see memory.cpp)
+};
+
+struct TrainingSpec {
+  std::int64_t seq_length = 0;
+  std::int64_t global_batch = 0;       // sequences per iteration
+  Precision precision = Precision::bf16;  // bf16 | fp16 | fp8 (fp8 GEMMs, bf16 elsewhere) | fp32
+  double tokens = 0;                   // training target (0 = not given)
+  GradPrecision grad_precision = GradPrecision::fp32;  // Megatron keeps fp32 main grads (memory notes 2)
+  double optimizer_bytes_per_param = 12.0;  // Adam: fp32 master 4 + momentum 4 + variance 4 (ZeRO sec. 3.1)
+  bool master_weights = true;          // fp32 master copy counted in the optimizer bytes above
+  MemoryOverheads memory;
+};
+
+// One pipeline rank: the (virtual) stages it runs.
+struct StageSplit {
+  std::vector<int> chunk_layers;  // transformer layers of each of its v chunks
+  bool has_embedding = false;
+  bool has_head = false;
+  [[nodiscard]] int layers() const {
+    int n = 0;
+    for (int l : chunk_layers) n += l;
+    return n;
+  }
+};
+
+// A validated scenario: everything later code reads, consistent by construction.
+struct Scenario {
+  model::Model model;
+  hardware::ClusterSpec cluster;
+  TrainingSpec training;
+  LayoutSpec layout;           // dp filled in
+  std::vector<StageSplit> stages;  // one per pipeline rank
+  int gpus = 0;
+  int micro_batches = 0;       // per pipeline flush: global_batch / (dp * micro_batch)
+};
+
+Expected<Scenario> validate_scenario(const model::Model& model, const hardware::ClusterSpec& cluster,
+                                     const TrainingSpec& training, const LayoutSpec& layout);
+
+}  // namespace clustersim::strategies
