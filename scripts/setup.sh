@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Installs what clustersim needs to build and test on Debian 12 (idempotent: apt-get skips what is there).
+# Installs what clustersim needs to build and test on Debian 12 (idempotent: only missing packages are
+# installed). Usage: bash scripts/setup.sh   (as root, or with sudo available)
 set -euo pipefail
-packages=(cmake g++ ninja-build ccache libboost-graph-dev nlohmann-json3-dev libtbb-dev libfmt-dev
-          libcli11-dev catch2)
+packages=(
+  cmake g++ ninja-build ccache                      # toolchain
+  libboost-graph-dev nlohmann-json3-dev libtbb-dev   # core and sweep
+  libfmt-dev libcli11-dev catch2                     # command line and tests
+  qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev  # desktop explorer and PDF/SVG reports
+  libopenmpi-dev openmpi-bin                         # distributed sweeps (optional feature, tested in CI)
+)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

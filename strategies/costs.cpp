@@ -30,17 +30,9 @@ double dp_bucket_params(int dp) { return std::max(40e6, 1e6 * dp); }
 
 namespace {
 
-struct OpsCost {
-  Seconds time;
-  Seconds core_time;  // attention-core kernels (what selective recompute repeats)
-  double flops = 0;
-  double core_flops = 0;
-  int kernels = 0;
-};
-
-OpsCost cost_ops(const std::vector<model::Op>& ops, const hardware::GpuSpec& gpu,
+PassCost cost_ops(const std::vector<model::Op>& ops, const hardware::GpuSpec& gpu,
                  const hardware::ComputePrecision& pr) {
-  OpsCost c;
+  PassCost c;
   for (const auto& op : ops) {
     const auto t = hardware::kernel_time(to_kernel(op), gpu, pr);
     c.time += t;
@@ -56,14 +48,14 @@ OpsCost cost_ops(const std::vector<model::Op>& ops, const hardware::GpuSpec& gpu
 
 }  // namespace
 
-std::vector<RankCosts> rank_costs(const Scenario& sc) {
+UnitCosts unit_costs(const Scenario& sc) {
   const auto& m = sc.model;
   const auto& ms = m.spec();
   const auto& L = sc.layout;
   const auto& T = sc.training;
   const auto& cl = sc.cluster;
   const auto& gpu = cl.gpu;
-  const int t = L.tp, p = L.pp, d = L.dp, v = L.virtual_stages;
+  const int t = L.tp, p = L.pp, d = L.dp;
   const double e = T.precision == Precision::fp32 ? 4.0 : 2.0;
   const double s = static_cast<double>(T.seq_length);
   const double b = L.micro_batch;
@@ -90,45 +82,86 @@ std::vector<RankCosts> rank_costs(const Scenario& sc) {
   padded.vocab = padded_vocab(ms.vocab, t);
   const auto padded_model = model::validate_model(padded);
 
-  const auto layer_f = cost_ops(model::layer_ops(m, ctx, model::Pass::forward), gpu, pr);
-  const auto layer_b = cost_ops(model::layer_ops(m, ctx, model::Pass::backward), gpu, pr);
-  const auto emb_f = cost_ops(model::embedding_ops(*padded_model, ctx, model::Pass::forward), gpu, pr);
-  const auto emb_b = cost_ops(model::embedding_ops(*padded_model, ctx, model::Pass::backward), gpu, pr);
-  const auto head_f = cost_ops(model::head_ops(*padded_model, ctx, model::Pass::forward), gpu, pr);
-  const auto head_b = cost_ops(model::head_ops(*padded_model, ctx, model::Pass::backward), gpu, pr);
+  UnitCosts u;
+  u.layer_forward = cost_ops(model::layer_ops(m, ctx, model::Pass::forward), gpu, pr);
+  u.layer_backward = cost_ops(model::layer_ops(m, ctx, model::Pass::backward), gpu, pr);
+  u.embedding_forward = cost_ops(model::embedding_ops(*padded_model, ctx, model::Pass::forward), gpu, pr);
+  u.embedding_backward = cost_ops(model::embedding_ops(*padded_model, ctx, model::Pass::backward), gpu, pr);
+  u.head_forward = cost_ops(model::head_ops(*padded_model, ctx, model::Pass::forward), gpu, pr);
+  u.head_backward = cost_ops(model::head_ops(*padded_model, ctx, model::Pass::backward), gpu, pr);
 
   // --- TP collectives per layer and micro-batch (Korthikanti 2022 sec. 4.2.2; shared reference 4.2) ---
   const auto tp_group = hardware::group_shape(cl, t, 1);
   const Bytes act_bytes(b * s * h * e);  // the full (gathered) activation of one micro-batch
-  Seconds tp_layer_fwd, tp_embed, tp_head;
   if (t > 1) {
     if (L.sequence_parallel) {
       // Forward: all-gather before QKV and MLP-up, reduce-scatter after out-proj and MLP-down.
       const auto ag = hardware::collective_cost(cl, Collective::all_gather, act_bytes, tp_group).time;
       const auto rs = hardware::collective_cost(cl, Collective::reduce_scatter, act_bytes, tp_group).time;
-      tp_layer_fwd = (ag + rs) * 2.0;
-      tp_embed = rs;
-      tp_head = ag;
+      u.layer_tp_forward = (ag + rs) * 2.0;
+      u.embedding_tp = rs;
+      u.head_tp = ag;
     } else {
       // Forward: all-reduce after the attention and after the MLP (the f/g operators of Megatron).
       const auto ar = hardware::collective_cost(cl, Collective::all_reduce, act_bytes, tp_group).time;
-      tp_layer_fwd = ar * 2.0;
-      tp_embed = ar;
-      tp_head = Seconds(0);
+      u.layer_tp_forward = ar * 2.0;
+      u.embedding_tp = ar;
+      u.head_tp = Seconds(0);
     }
     // Vocab-parallel cross-entropy all-reduces max, sum-exp and target logit: 3 x s b fp32 values.
-    tp_head += hardware::collective_cost(cl, Collective::all_reduce, Bytes(3.0 * s * b * 4.0), tp_group).time;
+    u.head_tp += hardware::collective_cost(cl, Collective::all_reduce, Bytes(3.0 * s * b * 4.0), tp_group).time;
   }
   // Bytes a TP rank sends for one forward collective of the full activation (ring: 2(t-1)/t for all-reduce
   // = one all-gather + one reduce-scatter).
-  const double tp_layer_fwd_bytes = t > 1 ? 2.0 * 2.0 * (t - 1.0) / t * act_bytes.value : 0.0;
+  u.layer_tp_forward_bytes = t > 1 ? 2.0 * 2.0 * (t - 1.0) / t * act_bytes.value : 0.0;
 
   // --- PP point-to-point ---
   const auto pp_pair = hardware::group_shape(cl, 2, t * L.cp * d);
   // Megatron's scatter/gather optimisation: each TP rank sends 1/t of the activation (Narayanan 2021
   // sec. 4.1); with SP the activation is already 1/t.
   const Bytes pp_msg(act_bytes.value / t);
-  const Seconds pp_send = p > 1 ? hardware::collective_cost(cl, Collective::send_recv, pp_msg, pp_pair).time : Seconds(0);
+  u.pp_message_bytes = pp_msg.value;
+  u.pp_send = p > 1 ? hardware::collective_cost(cl, Collective::send_recv, pp_msg, pp_pair).time : Seconds(0);
+
+  switch (L.recompute) {
+    case Recompute::none: break;
+    case Recompute::selective:
+      // Only the attention core is recomputed (Korthikanti 2022 sec. 5); FlashAttention already
+      // recomputes inside its backward kernel, so there is nothing extra to run.
+      if (L.attention == AttentionImpl::materialized) {
+        u.layer_recompute = u.layer_forward.core_time;
+        u.layer_recompute_flops = u.layer_forward.core_flops;
+      }
+      break;
+    case Recompute::full:
+      u.layer_recompute = u.layer_forward.time;
+      u.layer_recompute_flops = u.layer_forward.flops;
+      u.layer_recompute_tp = u.layer_tp_forward;  // the recomputed forward repeats its collectives
+      break;
+  }
+  (void)d;
+  return u;
+}
+
+std::vector<RankCosts> rank_costs(const Scenario& sc) {
+  const auto& ms = sc.model.spec();
+  const auto& L = sc.layout;
+  const auto& T = sc.training;
+  const auto& cl = sc.cluster;
+  const auto& gpu = cl.gpu;
+  const int t = L.tp, p = L.pp, d = L.dp, v = L.virtual_stages;
+  (void)ms;
+  const auto u = unit_costs(sc);
+  const auto& layer_f = u.layer_forward;
+  const auto& layer_b = u.layer_backward;
+  const auto& emb_f = u.embedding_forward;
+  const auto& emb_b = u.embedding_backward;
+  const auto& head_f = u.head_forward;
+  const auto& head_b = u.head_backward;
+  const Seconds tp_layer_fwd = u.layer_tp_forward, tp_embed = u.embedding_tp, tp_head = u.head_tp;
+  const double tp_layer_fwd_bytes = u.layer_tp_forward_bytes;
+  const Seconds pp_send = u.pp_send;
+  const Bytes pp_msg(u.pp_message_bytes);
 
   // --- DP ---
   const auto dp_group = hardware::group_shape(cl, d, t * L.cp);
@@ -162,23 +195,12 @@ std::vector<RankCosts> rank_costs(const Scenario& sc) {
       rc.model_flops += head_f.flops + head_b.flops;
       rc.tp_comm += tp_head * 2.0;
     }
-    switch (L.recompute) {
-      case Recompute::none: break;
-      case Recompute::selective:
-        // Only the attention core is recomputed (Korthikanti 2022 sec. 5); FlashAttention already
-        // recomputes inside its backward kernel, so there is nothing extra to run.
-        if (L.attention == AttentionImpl::materialized) {
-          rc.recompute = layer_f.core_time * layers;
-          rc.recompute_flops = layer_f.core_flops * layers;
-        }
-        break;
-      case Recompute::full:
-        rc.recompute = layer_f.time * layers;
-        rc.recompute_flops = layer_f.flops * layers;
-        rc.kernels += static_cast<int>(layer_f.kernels * layers);
-        rc.tp_comm += tp_layer_fwd * layers;  // the recomputed forward repeats its collectives
-        rc.tp_bytes += tp_layer_fwd_bytes * layers;
-        break;
+    rc.recompute = u.layer_recompute * layers;
+    rc.recompute_flops = u.layer_recompute_flops * layers;
+    if (L.recompute == Recompute::full) {
+      rc.kernels += static_cast<int>(layer_f.kernels * layers);
+      rc.tp_comm += u.layer_recompute_tp * layers;
+      rc.tp_bytes += tp_layer_fwd_bytes * layers;
     }
     // TP collectives sit on the critical path between dependent GEMMs unless overlapped. With overlap
     // (TE userbuffers, async TP) each collective is split into t chunks pipelined with the GEMM it feeds

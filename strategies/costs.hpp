@@ -37,6 +37,32 @@ struct RankCosts {
   }
 };
 
+// The cost of each unit of work of one micro-batch on one GPU: a transformer layer, the embedding, the
+// LM head (with loss), and the communication attached to them. rank_costs() aggregates these per
+// pipeline rank; the discrete-event simulator schedules them one by one.
+struct PassCost {
+  Seconds time;          // kernel time
+  Seconds core_time;     // attention-core kernels (what selective recompute repeats)
+  double flops = 0;      // by the reporting convention
+  double core_flops = 0;
+  int kernels = 0;
+};
+struct UnitCosts {
+  PassCost layer_forward, layer_backward;
+  PassCost embedding_forward, embedding_backward;
+  PassCost head_forward, head_backward;   // final norm, logits GEMM, cross-entropy
+  Seconds layer_tp_forward;               // TP collectives of one layer's forward (backward mirrors it)
+  Seconds embedding_tp, head_tp;          // per pass
+  double layer_tp_forward_bytes = 0;      // bytes a TP rank sends for one layer's forward collectives
+  Seconds pp_send;                        // one activation/gradient transfer between adjacent stages
+  double pp_message_bytes = 0;
+  // Recomputation of one layer before its backward, by the layout's policy.
+  Seconds layer_recompute;
+  double layer_recompute_flops = 0;
+  Seconds layer_recompute_tp;
+};
+UnitCosts unit_costs(const Scenario& sc);
+
 std::vector<RankCosts> rank_costs(const Scenario& sc);
 
 // The kernel the device model sees for a model op.
