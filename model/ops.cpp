@@ -36,6 +36,7 @@ void linear(std::vector<Op>& out, const char* name, Pass pass, double tokens, do
   } else {
     out.push_back(gemm(name, pass, tokens, k, n));   // dgrad
     out.push_back(gemm(name, pass, k, n, tokens));   // wgrad
+    out.back().weight_grad = true;
   }
 }
 

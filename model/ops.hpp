@@ -38,6 +38,7 @@ struct Op {
   double bytes = 0;           // HBM bytes read + written (drives time of memory-bound ops)
   GemmShape gemm;             // for OpKind::gemm
   bool attention_core = false;  // part of softmax(QK^T)V: the work selective recompute repeats
+  bool weight_grad = false;     // a weight-gradient GEMM (the "W" pass zero-bubble schedules defer)
 };
 
 // How the ops of one rank are shaped.

@@ -380,7 +380,7 @@ Expected<strategies::LayoutSpec> layout_from_json(const json& j, const std::stri
   CS_TRY(r.integer("micro_batch", L.micro_batch));
   CS_TRY(r.integer("virtual_stages", L.virtual_stages));
   const bool has_schedule = r.has("schedule");
-  CS_TRY(r.choice("schedule", L.schedule, strategies::parse_schedule, "gpipe, 1f1b, interleaved-1f1b"));
+  CS_TRY(r.choice("schedule", L.schedule, strategies::parse_schedule, "gpipe, 1f1b, interleaved-1f1b, zb-h1"));
   // Virtual stages imply the interleaved schedule when none is named (Megatron's behaviour).
   if (!has_schedule && L.virtual_stages > 1) L.schedule = strategies::Schedule::interleaved_1f1b;
   CS_TRY(r.integer("zero", L.zero));

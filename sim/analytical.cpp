@@ -32,6 +32,17 @@ Report estimate(const strategies::Scenario& sc) {
     pipe = m * mx;
   } else if (L.schedule == Schedule::interleaved_1f1b) {
     pipe = m * mx + (sum - mx) / v;
+  } else if (L.schedule == Schedule::zero_bubble_h1) {
+    // ZB-H1 (Qi et al. 2023 sec. 3.1): the bubble shrinks from (p-1)(T_F + T_B + T_W) to
+    // (p-1)(T_F + T_B - T_W), the deferred weight-gradient passes filling the rest.
+    double fill = 0;
+    for (int r = 0; r < p; ++r) {
+      const double tr = ranks[r].per_microbatch().value;
+      const double w = ranks[r].weight_grad.value;
+      fill += std::max(0.0, tr - 2.0 * w);
+    }
+    const double fill_max = std::max(0.0, mx - 2.0 * ranks[bott].weight_grad.value);
+    pipe = m * mx + std::max(0.0, fill - fill_max);
   } else {
     pipe = (m - 1) * mx + sum;
   }

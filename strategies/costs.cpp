@@ -38,6 +38,7 @@ PassCost cost_ops(const std::vector<model::Op>& ops, const hardware::GpuSpec& gp
     c.time += t;
     c.flops += op.flops;
     ++c.kernels;
+    if (op.weight_grad) c.weight_grad_time += t;
     if (op.attention_core) {
       c.core_time += t;
       c.core_flops += op.flops;
@@ -177,6 +178,7 @@ std::vector<RankCosts> rank_costs(const Scenario& sc) {
     const double layers = st.layers();
     rc.forward = layer_f.time * layers;
     rc.backward = layer_b.time * layers;
+    rc.weight_grad = layer_b.weight_grad_time * layers;
     rc.kernels = static_cast<int>((layer_f.kernels + layer_b.kernels) * layers);
     rc.model_flops = (layer_f.flops + layer_b.flops) * layers;
     rc.tp_comm = tp_layer_fwd * (2.0 * layers);  // backward mirrors the forward collectives
@@ -191,6 +193,7 @@ std::vector<RankCosts> rank_costs(const Scenario& sc) {
     if (st.has_head) {
       rc.forward += head_f.time;
       rc.backward += head_b.time;
+      rc.weight_grad += head_b.weight_grad_time;
       rc.kernels += head_f.kernels + head_b.kernels;
       rc.model_flops += head_f.flops + head_b.flops;
       rc.tp_comm += tp_head * 2.0;

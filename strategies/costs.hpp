@@ -15,6 +15,7 @@ struct RankCosts {
   int stage = 0;
   // Per micro-batch, summed over this rank's model chunks:
   Seconds forward, backward, recompute;  // kernel time
+  Seconds weight_grad;                   // the weight-gradient part of `backward`
   Seconds tp_comm;                       // TP collectives (forward, backward and recompute)
   Seconds tp_exposed;                    // what is not hidden behind GEMMs
   Seconds pp_send;                       // one activation (or gradient) transfer to the next stage
@@ -45,6 +46,7 @@ struct PassCost {
   Seconds core_time;     // attention-core kernels (what selective recompute repeats)
   double flops = 0;      // by the reporting convention
   double core_flops = 0;
+  Seconds weight_grad_time;  // weight-gradient GEMMs (backward only)
   int kernels = 0;
 };
 struct UnitCosts {

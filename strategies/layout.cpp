@@ -11,6 +11,7 @@ const char* to_string(Schedule s) {
     case Schedule::gpipe: return "gpipe";
     case Schedule::one_f_one_b: return "1f1b";
     case Schedule::interleaved_1f1b: return "interleaved-1f1b";
+    case Schedule::zero_bubble_h1: return "zb-h1";
   }
   return "?";
 }
@@ -28,6 +29,7 @@ std::optional<Schedule> parse_schedule(std::string_view s) {
   if (s == "gpipe") return Schedule::gpipe;
   if (s == "1f1b" || s == "one-f-one-b" || s == "pipedream-flush") return Schedule::one_f_one_b;
   if (s == "interleaved-1f1b" || s == "interleaved") return Schedule::interleaved_1f1b;
+  if (s == "zb-h1" || s == "zero-bubble-h1" || s == "zb") return Schedule::zero_bubble_h1;
   return std::nullopt;
 }
 std::optional<Recompute> parse_recompute(std::string_view s) {

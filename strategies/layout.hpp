@@ -20,7 +20,10 @@ namespace clustersim::strategies {
 using model::AttentionImpl;
 using hardware::Precision;
 
-enum class Schedule { gpipe, one_f_one_b, interleaved_1f1b };
+// gpipe (Huang et al. 2019), 1f1b (PipeDream-Flush, Narayanan et al. 2021), interleaved-1f1b (Narayanan
+// et al. 2021 sec. 2.2.2), zb-h1 (Qi et al. 2023, arXiv:2401.10241: backward split into input-gradient B
+// and weight-gradient W passes, W deferred into the bubble; 1F1B memory).
+enum class Schedule { gpipe, one_f_one_b, interleaved_1f1b, zero_bubble_h1 };
 enum class Recompute { none, selective, full };
 
 const char* to_string(Schedule s);

@@ -132,8 +132,9 @@ MemoryReport memory_report(const Scenario& sc) {
     } else if (L.schedule == Schedule::gpipe) {
       inflight = mb;
       chunks_inflight = static_cast<double>(mb) * v;
-    } else if (L.schedule == Schedule::one_f_one_b) {
-      inflight = std::min(p - r, mb);  // stage r holds p - r (PipeDream-Flush)
+    } else if (L.schedule == Schedule::one_f_one_b || L.schedule == Schedule::zero_bubble_h1) {
+      // Stage r holds p - r (PipeDream-Flush); ZB-H1 keeps 1F1B's in-flight count (Qi et al. 2023 sec. 3.1).
+      inflight = std::min(p - r, mb);
       chunks_inflight = inflight;
     } else {
       // Interleaved: warm-up of (p - r - 1) * 2 + (v - 1) * p chunks, plus the one in steady state.
