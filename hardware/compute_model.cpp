@@ -9,7 +9,8 @@ namespace {
 constexpr double kTile = 128.0;      // output tile edge of the common cuBLAS/CUTLASS kernels
 constexpr double kHalfK = 64.0;      // reduction length at which a GEMM reaches half its K-efficiency
 constexpr double kMinSplitK = 256.0; // split-K slices shorter than this do not pay off
-constexpr double kFlashBackwardShare = 0.85;  // FA2: 63 % bwd vs 73 % fwd of A100 peak (Dao 2023)
+constexpr double kFlashBackwardShare = 0.85;
+constexpr double kHeadDimHalf = 64.0;  // head size at which the attention kernel reaches half its asymptote  // FA2: 63 % bwd vs 73 % fwd of A100 peak (Dao 2023)
 }  // namespace
 
 double gemm_shape_efficiency(const Kernel& g, const GpuSpec& gpu) {
@@ -32,17 +33,30 @@ Seconds kernel_time(const Kernel& op, const GpuSpec& gpu, const ComputePrecision
     case KernelKind::gemm: {
       const auto peak = gpu.peak_for(pr.gemm);
       const double p = peak ? peak->value : gpu.peak_for(Precision::fp32).value_or(FlopRate(1.0)).value;
-      const double eff = gpu.efficiency.gemm_max * gemm_shape_efficiency(op, gpu);
+      const bool fp8 = pr.gemm == Precision::fp8;
+      const double ceiling = fp8 && gpu.efficiency.gemm_max_fp8 > 0 ? gpu.efficiency.gemm_max_fp8 : gpu.efficiency.gemm_max;
+      const double eff = ceiling * gpu.efficiency.gemm_sustained * gpu.power_clock_factor() * gemm_shape_efficiency(op, gpu);
       const double compute = op.flops / (p * eff);
       const auto& g = op;
       // Operands are read once and the output written once (16-bit output for fp8 inputs too).
       const double bytes = g.batch * ((g.m * g.k + g.k * g.n) * pr.gemm_input_bytes + g.m * g.n * 2.0);
-      return Seconds(std::max(compute, bytes / bw)) + gpu.efficiency.kernel_overhead;
+      Seconds t = Seconds(std::max(compute, bytes / bw)) + gpu.efficiency.kernel_overhead;
+      if (fp8) {
+        // FP8 GEMMs need their 16-bit input cast (with amax and scale) first: read 2 bytes, write 1 per
+        // element of the activation/gradient operand, one more kernel (Micikevicius et al. 2022, FP8
+        // formats for deep learning: per-tensor scaling; time-modelling notes: casts and scaling).
+        t += Seconds(3.0 * g.batch * g.m * g.k / bw) + gpu.efficiency.kernel_overhead;
+      }
+      return t;
     }
     case KernelKind::fused_attention: {
       const auto peak = gpu.peak_for(pr.attention);
       const double p = peak ? peak->value : gpu.peak_for(Precision::fp16).value_or(FlopRate(1.0)).value;
-      double eff = gpu.efficiency.flash_attention;
+      // The preset's efficiency is for head size 128; smaller heads do less work per loaded K/V block
+      // (FlashAttention-2, Dao 2023 Fig. 4-5: head dim 64 reaches about 3/4 of head dim 128's FLOP/s).
+      const double d = op.n > 0 ? op.n : 128.0;
+      double eff = gpu.efficiency.flash_attention * (d / (d + kHeadDimHalf)) / (128.0 / (128.0 + kHeadDimHalf));
+      eff = std::min(eff, 1.0) * gpu.power_clock_factor();
       if (op.backward) eff *= kFlashBackwardShare;
       const double compute = op.flops / (p * eff);
       return Seconds(std::max(compute, op.bytes / bw)) + gpu.efficiency.kernel_overhead;

@@ -1,6 +1,8 @@
 #include "hardware/gpu.hpp"
 #include "hardware/cluster.hpp"
 
+#include <cmath>
+
 #include "common/format.hpp"
 
 namespace clustersim::hardware {
@@ -22,6 +24,11 @@ std::optional<Precision> parse_precision(std::string_view s) {
   return std::nullopt;
 }
 
+double GpuSpec::power_clock_factor() const {
+  if (power_limit.value <= 0 || tdp.value <= 0 || power_limit >= tdp) return 1.0;
+  return std::cbrt(power_limit.value / tdp.value);
+}
+
 Expected<GpuSpec> validate_gpu(const GpuSpec& g, const std::string& path) {
   bool any = false;
   for (auto p : kAllPrecisions) {
@@ -34,6 +41,9 @@ Expected<GpuSpec> validate_gpu(const GpuSpec& g, const std::string& path) {
   if (g.hbm_capacity.value <= 0) return invalid(path + ".hbm_capacity", "must be positive");
   if (g.hbm_bandwidth.value <= 0) return invalid(path + ".hbm_bandwidth", "must be positive");
   if (g.tdp.value < 0) return invalid(path + ".tdp", "must not be negative");
+  if (g.power_limit.value < 0) return invalid(path + ".power_limit", "must not be negative");
+  if (!(g.efficiency.gemm_sustained > 0 && g.efficiency.gemm_sustained <= 1.0))
+    return invalid(path + ".efficiency.gemm_sustained", "must be in (0, 1], got " + num(g.efficiency.gemm_sustained));
   if (g.sm_count <= 0) return invalid(path + ".sm_count", "must be positive, got " + std::to_string(g.sm_count));
   auto fraction = [&](double v, const char* f) -> std::optional<Error> {
     if (!(v > 0.0 && v <= 1.0))
@@ -42,6 +52,8 @@ Expected<GpuSpec> validate_gpu(const GpuSpec& g, const std::string& path) {
   };
   if (auto e = fraction(g.efficiency.gemm_max, "gemm_max")) return *e;
   if (auto e = fraction(g.efficiency.hbm, "hbm")) return *e;
+  if (g.efficiency.gemm_max_fp8 != 0)
+    if (auto e = fraction(g.efficiency.gemm_max_fp8, "gemm_max_fp8")) return *e;
   if (auto e = fraction(g.efficiency.flash_attention, "flash_attention")) return *e;
   if (g.efficiency.kernel_overhead.value < 0) return invalid(path + ".efficiency.kernel_overhead", "must not be negative");
   if (g.cuda_context.value < 0) return invalid(path + ".memory_overheads.cuda_context", "must not be negative");

@@ -79,6 +79,7 @@ std::vector<Op> layer_ops(const Model& m, const ShardContext& c, Pass pass) {
     op.flops = fwd ? conv : 2.0 * conv;
     op.executed_flops = (fwd ? 1.0 : 2.5) * conv * causal_share;
     op.bytes = (fwd ? 1.0 : 2.0) * T * (2.0 * q + 2.0 * kv) * e;
+    op.gemm.n = d;  // head size: the kernel's efficiency depends on it
     ops.push_back(op);
   } else {
     // Materialised: scores S = QK^T (b*heads batched s x s x d), softmax (+mask, scale, dropout), PV.

@@ -246,10 +246,15 @@ Expected<hardware::GpuSpec> gpu_from_json(const json& in, const std::string& pat
   v = 0;
   CS_TRY(r.quantity("tdp", v, Dimension::watts));
   g.tdp = Watts(v);
+  v = 0;
+  CS_TRY(r.quantity("power_limit", v, Dimension::watts));
+  g.power_limit = Watts(v);
   CS_TRY(r.integer("sm_count", g.sm_count, true));
   if (r.has("efficiency")) {
     Reader er(j.at("efficiency"), r.at("efficiency"));
     CS_TRY(er.number("gemm_max", g.efficiency.gemm_max));
+    CS_TRY(er.number("gemm_max_fp8", g.efficiency.gemm_max_fp8));
+    CS_TRY(er.number("gemm_sustained", g.efficiency.gemm_sustained));
     CS_TRY(er.number("hbm", g.efficiency.hbm));
     CS_TRY(er.number("flash_attention", g.efficiency.flash_attention));
     double ko = g.efficiency.kernel_overhead.value;
@@ -347,6 +352,9 @@ Expected<strategies::TrainingSpec> training_from_json(const json& j, const std::
     else return invalid(r.at("grad_precision"), "'" + gp + "' is not one of fp32, bf16");
   }
   CS_TRY(r.number("optimizer_bytes_per_param", t.optimizer_bytes_per_param));
+  CS_TRY(r.choice("framework", t.framework, strategies::parse_framework, "megatron, deepspeed, fsdp"));
+  CS_TRY(r.number("loss_bytes_per_logit", t.loss_bytes_per_logit));
+  CS_TRY(r.integer("nccl_channels", t.nccl_channels));
   if (r.has("memory")) {
     const auto& mj = j.at("memory");
     if (!mj.is_object()) return invalid(r.at("memory"), "expected an object");
@@ -386,6 +394,7 @@ Expected<strategies::LayoutSpec> layout_from_json(const json& j, const std::stri
   CS_TRY(r.integer("zero", L.zero));
   CS_TRY(r.choice("recompute", L.recompute, strategies::parse_recompute, "none, selective, full"));
   CS_TRY(r.choice("attention", L.attention, strategies::parse_attention, "flash, materialized"));
+  CS_TRY(r.integer("recompute_layers", L.recompute_layers));
   if (r.has("stage_layers")) {
     const auto& sl = j.at("stage_layers");
     if (!sl.is_array()) return invalid(r.at("stage_layers"), "expected a list of layer counts");

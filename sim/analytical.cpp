@@ -52,7 +52,7 @@ Report estimate(const strategies::Scenario& sc) {
   double tail = 0, lag = 0;
   int tail_rank = 0;
   for (int r = 0; r < p; ++r) {
-    const double end = ranks[r].dp_exposed.value + ranks[r].optimizer.value - lag;
+    const double end = (ranks[r].dp_exposed + ranks[r].dp_contention).value + ranks[r].optimizer.value - lag;
     if (r == 0 || end > tail) { tail = end; tail_rank = r; }
     lag += (ranks[r].backward + ranks[r].recompute + ranks[r].tp_exposed).value;
   }
@@ -70,7 +70,8 @@ Report estimate(const strategies::Scenario& sc) {
   tb.dp_comm = B.dp_reduce + B.dp_gather + B.zero3_comm * static_cast<double>(m);
   tb.bubble = Seconds(pipe - m * mx);
   tb.optimizer = Seconds(opt_part);
-  tb.exposed_comm = (B.tp_exposed + B.zero3_exposed + B.pp_send * 2.0) * static_cast<double>(m) + Seconds(dp_part);
+  // Compute slowed by overlapped collectives is counted as exposed communication: it is their cost.
+  tb.exposed_comm = (B.tp_exposed + B.zero3_exposed + B.contention + B.pp_send * 2.0) * static_cast<double>(m) + Seconds(dp_part);
 
   // --- FLOPs and rates ---
   rep.params_total = sc.model.total_params();

@@ -170,6 +170,7 @@ std::vector<RankCosts> rank_costs(const Scenario& sc) {
   const double gbytes = (T.precision == Precision::fp32 || T.grad_precision == GradPrecision::fp32) ? 4.0 : 2.0;
   const auto mem = memory_report(sc);
 
+  const double sm_share = std::min(1.0, static_cast<double>(T.nccl_channels) / std::max(1, gpu.sm_count));
   std::vector<RankCosts> out;
   for (int r = 0; r < p; ++r) {
     const auto& st = sc.stages[r];
@@ -198,12 +199,13 @@ std::vector<RankCosts> rank_costs(const Scenario& sc) {
       rc.model_flops += head_f.flops + head_b.flops;
       rc.tp_comm += tp_head * 2.0;
     }
-    rc.recompute = u.layer_recompute * layers;
-    rc.recompute_flops = u.layer_recompute_flops * layers;
+    const double recomputed = recomputed_layers(sc, st.layers());
+    rc.recompute = u.layer_recompute * recomputed;
+    rc.recompute_flops = u.layer_recompute_flops * recomputed;
     if (L.recompute == Recompute::full) {
-      rc.kernels += static_cast<int>(layer_f.kernels * layers);
-      rc.tp_comm += u.layer_recompute_tp * layers;
-      rc.tp_bytes += tp_layer_fwd_bytes * layers;
+      rc.kernels += static_cast<int>(layer_f.kernels * recomputed);
+      rc.tp_comm += u.layer_recompute_tp * recomputed;
+      rc.tp_bytes += tp_layer_fwd_bytes * recomputed;
     }
     // TP collectives sit on the critical path between dependent GEMMs unless overlapped. With overlap
     // (TE userbuffers, async TP) each collective is split into t chunks pipelined with the GEMM it feeds
@@ -255,8 +257,12 @@ std::vector<RankCosts> rank_costs(const Scenario& sc) {
         // Parameter all-gathers overlap with the next forward when enabled (first bucket exposed).
         const double ag_exposed = L.overlap_param_gather ? rc.dp_gather.value / buckets : rc.dp_gather.value;
         rc.dp_exposed = Seconds(red_exposed + ag_exposed);
+        rc.dp_contention = Seconds((rc.dp_reduce.value - red_exposed) * sm_share);
       }
     }
+    // Overlap is not free: while a collective runs beside the compute, its NCCL kernels hold one SM per
+    // channel, so the GEMMs run on the rest (NCCL: one CTA per channel).
+    rc.contention = Seconds(((rc.tp_comm - rc.tp_exposed) + (rc.zero3_comm - rc.zero3_exposed)).value * sm_share);
     // --- optimizer step: fused Adam reads fp32 master, m, v and grad (16 B), writes master, m, v (12 B)
     // and the 16-bit weight (2 B); gradient-norm clipping reads the grads (4 B) and zeroing writes them
     // (4 B): 38 bytes per local parameter, memory-bound.

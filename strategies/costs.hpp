@@ -21,11 +21,13 @@ struct RankCosts {
   Seconds pp_send;                       // one activation (or gradient) transfer to the next stage
   Seconds zero3_comm;                    // ZeRO-3 parameter gathers + gradient reduce-scatter
   Seconds zero3_exposed;
+  Seconds contention;                    // compute slowed by overlapped collectives (see costs.cpp)
   int kernels = 0;                       // kernels launched per micro-batch
   // Per iteration:
   Seconds dp_reduce;                     // gradient all-reduce / reduce-scatter
   Seconds dp_gather;                     // parameter all-gather (ZeRO >= 1 / distributed optimizer)
   Seconds dp_exposed;                    // what of the two is not overlapped
+  Seconds dp_contention;                 // backward slowed by the hidden part of the DP reduction
   Seconds optimizer;                     // optimizer step (memory-bound)
   double params = 0;                     // parameters on this GPU (unsharded)
   // Bytes each GPU of this rank sends per iteration, by parallel dimension.
@@ -34,7 +36,7 @@ struct RankCosts {
   double model_flops = 0, recompute_flops = 0;
 
   [[nodiscard]] Seconds per_microbatch() const {
-    return forward + backward + recompute + tp_exposed + zero3_exposed + (pp_send * 2.0);
+    return forward + backward + recompute + tp_exposed + zero3_exposed + contention + (pp_send * 2.0);
   }
 };
 

@@ -25,6 +25,21 @@ const char* to_string(Recompute r) {
 }
 const char* to_string(AttentionImpl a) { return a == AttentionImpl::flash ? "flash" : "materialized"; }
 
+const char* to_string(Framework f) {
+  switch (f) {
+    case Framework::megatron: return "megatron";
+    case Framework::deepspeed: return "deepspeed";
+    case Framework::fsdp: return "fsdp";
+  }
+  return "?";
+}
+std::optional<Framework> parse_framework(std::string_view s) {
+  if (s == "megatron" || s == "nemo") return Framework::megatron;
+  if (s == "deepspeed") return Framework::deepspeed;
+  if (s == "fsdp" || s == "torchtitan" || s == "fsdp2") return Framework::fsdp;
+  return std::nullopt;
+}
+
 std::optional<Schedule> parse_schedule(std::string_view s) {
   if (s == "gpipe") return Schedule::gpipe;
   if (s == "1f1b" || s == "one-f-one-b" || s == "pipedream-flush") return Schedule::one_f_one_b;
@@ -100,6 +115,11 @@ Expected<Scenario> validate_scenario(const model::Model& model, const hardware::
   }
   if (L.dp < 0) return invalid("layout.dp", "must be positive, got " + str(L.dp));
   if (L.zero < 0 || L.zero > 3) return invalid("layout.zero", "must be 0, 1, 2 or 3, got " + str(L.zero));
+  if (L.recompute_layers < 0) return invalid("layout.recompute_layers", "must not be negative");
+  if (L.recompute_layers > 0 && L.recompute != Recompute::full)
+    return invalid("layout.recompute_layers", "applies to recompute 'full' only");
+  if (T.nccl_channels < 0) return invalid("training.nccl_channels", "must not be negative");
+  if (T.loss_bytes_per_logit < 0) return invalid("training.loss_bytes_per_logit", "must not be negative");
   if (L.cp != 1)
     return invalid("layout.cp", "context parallelism is not modelled yet (only cp = 1); got " + str(L.cp));
   if (L.ep != 1)

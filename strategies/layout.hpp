@@ -45,6 +45,9 @@ struct LayoutSpec {
   Schedule schedule = Schedule::one_f_one_b;
   int zero = 0;                   // 0: DDP, 1: optimizer states (= Megatron distributed optimizer), 2: + grads, 3: + params (FSDP)
   Recompute recompute = Recompute::none;
+  int recompute_layers = 0;       // with full recompute: layers per pipeline rank recomputed (0 = all;
+                                  // Megatron --recompute-num-layers with the block method, torchtitan's
+                                  // every-k-th-layer checkpointing as layers / k)
   AttentionImpl attention = AttentionImpl::flash;
   std::vector<int> stage_layers;  // transformer layers per (virtual) stage, in pipeline order; empty = even
   bool embedding_as_layer = false;
@@ -53,6 +56,14 @@ struct LayoutSpec {
   bool overlap_param_gather = true;  // ZeRO-3 / distributed-optimizer parameter gathers prefetched
   bool tp_comm_overlap = false;      // TP collectives hidden behind GEMMs (TE userbuffers, async TP)
 };
+
+// The training framework, for the memory behaviours that differ between them (memory-modelling notes
+// sec. 3): Megatron keeps 16-bit weights beside the fp32 master in the optimizer; FSDP2 (torchtitan) and
+// DeepSpeed ZeRO-3 shard the parameters, FSDP keeping only the fp32 shard (the master) and gathering
+// 16-bit copies per layer.
+enum class Framework { megatron, deepspeed, fsdp };
+const char* to_string(Framework f);
+std::optional<Framework> parse_framework(std::string_view s);
 
 // Precision of the gradient buffers that are reduced and kept between micro-batches.
 enum class GradPrecision { fp32, bf16 };
@@ -72,6 +83,13 @@ struct TrainingSpec {
   GradPrecision grad_precision = GradPrecision::fp32;  // Megatron keeps fp32 main grads (memory notes 2)
   double optimizer_bytes_per_param = 12.0;  // Adam: fp32 master 4 + momentum 4 + variance 4 (ZeRO sec. 3.1)
   bool master_weights = true;          // fp32 master copy counted in the optimizer bytes above
+  Framework framework = Framework::megatron;
+  // Bytes per logit held at the loss peak (memory-modelling notes sec. 2): Megatron's vocab-parallel
+  // cross-entropy keeps the 16-bit logits and an fp32 copy (6); eager torchtitan up to 12; compiled 4.
+  double loss_bytes_per_logit = 6.0;
+  // SMs a running collective holds (NCCL runs one CTA per channel; 16 channels is its usual count on
+  // NVLink/InfiniBand systems, NCCL_MIN/MAX_NCHANNELS): overlapped communication slows compute by this share.
+  int nccl_channels = 16;
   MemoryOverheads memory;
 };
 

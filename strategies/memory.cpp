@@ -18,6 +18,13 @@ double grad_bytes(const TrainingSpec& t) {
 }
 }  // namespace
 
+int recomputed_layers(const Scenario& sc, int rank_layers) {
+  const auto& L = sc.layout;
+  if (L.recompute != Recompute::full) return rank_layers;  // none/selective: `stored` already says what is kept
+  if (L.recompute_layers == 0) return rank_layers;
+  return std::min(L.recompute_layers, rank_layers);
+}
+
 LayerActivations layer_activations(const Scenario& sc) {
   const auto& m = sc.model;
   const auto& ms = m.spec();
@@ -114,7 +121,9 @@ MemoryReport memory_report(const Scenario& sc) {
     const double shard_opt = L.zero >= 1 ? d : 1.0;
     const double shard_grad = L.zero >= 2 ? d : 1.0;
     const double shard_w = L.zero >= 3 ? d : 1.0;
-    sm.weights = Bytes(params * wb / shard_w);
+    // FSDP keeps only the fp32 shard (the master, counted with the optimizer) and gathers 16-bit copies.
+    const bool fsdp_master_only = L.zero >= 3 && T.framework == Framework::fsdp && T.master_weights;
+    sm.weights = Bytes(fsdp_master_only ? 0.0 : params * wb / shard_w);
     sm.gradients = Bytes(params * gb / shard_grad);
     sm.optimizer = Bytes(params * T.optimizer_bytes_per_param / shard_opt);
     double transient_params = 0;
@@ -144,8 +153,9 @@ MemoryReport memory_report(const Scenario& sc) {
     }
     sm.inflight_microbatches = inflight;
     sm.inflight_chunks = chunks_inflight;
-    const double layers_inflight = st.layers() * chunks_inflight / v;
-    double activations = layers_inflight * act.stored;
+    const double share = chunks_inflight / v;  // this rank's layers in flight, in units of all its layers
+    const int recomputed = recomputed_layers(sc, st.layers());
+    double activations = share * (recomputed * act.stored + (st.layers() - recomputed) * act.full);
     if (st.has_embedding) {
       // Input ids (int64) and, with dropout, the embedding dropout mask, per in-flight micro-batch.
       activations += inflight * (8.0 * s * b + (ms.dropout ? s * b * h / sp : 0.0));
@@ -153,9 +163,9 @@ MemoryReport memory_report(const Scenario& sc) {
     double logits = 0;
     if (st.has_head) {
       activations += e * s * b * h / sp;  // final norm input of the micro-batch in its loss
-      // Vocab-parallel cross-entropy holds the 16-bit logits and an fp32 copy together: 6 s b V / t
-      // (memory-modelling notes sec. 2).
-      logits = (e + 4.0) * s * b * Vp / t;
+      // The loss holds the logits (Megatron's vocab-parallel cross-entropy: 16-bit logits and an fp32
+      // copy together, 6 s b V / t; memory-modelling notes sec. 2; TrainingSpec::loss_bytes_per_logit).
+      logits = T.loss_bytes_per_logit * s * b * Vp / t;
     }
     sm.activations = Bytes(activations);
     sm.logits = Bytes(logits);

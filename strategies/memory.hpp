@@ -22,6 +22,10 @@ struct LayerActivations {
 };
 LayerActivations layer_activations(const Scenario& sc);
 
+// Layers of a pipeline rank (with `rank_layers` layers) whose activations follow the recompute policy;
+// the others keep everything (partial full recomputation, LayoutSpec::recompute_layers).
+int recomputed_layers(const Scenario& sc, int rank_layers);
+
 struct StageMemory {
   int stage = 0;
   double params = 0;              // parameters held by this GPU (before ZeRO sharding)
