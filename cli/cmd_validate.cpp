@@ -29,7 +29,29 @@ sim::ErrorStats stats_of(const std::vector<MetricRow>& rows, MetricKind kind, bo
   return sim::error_stats(e);
 }
 
-int run_validate(const std::string& file, bool as_json, const std::string& group_filter, const std::string& show) {
+// The summary tables as Markdown (docs/validation.md is this output).
+void print_markdown(const std::map<std::string, std::vector<MetricRow>>& by_group,
+                    const std::map<std::string, std::vector<MetricRow>>& by_class, const sim::ErrorStats& time_target,
+                    const sim::ErrorStats& mem_target, std::size_t predicted, std::size_t skipped) {
+  auto cell = [](const sim::ErrorStats& s) {
+    return s.n == 0 ? std::string("| | | | ") : fmt::format("| {} | {:.1f} | {:.1f} | {:+.1f} ", s.n, s.median_ape_pct, s.p90_ape_pct, s.mean_signed_pct);
+  };
+  std::cout << "| summary (the issue's targets) | n | median APE % | p90 APE % | bias % |\n|---|---|---|---|---|\n";
+  std::cout << "| time / throughput " << cell(time_target) << "|\n";
+  std::cout << "| peak memory " << cell(mem_target) << "|\n\n";
+  std::cout << fmt::format("{} records predicted, {} skipped.\n\n", predicted, skipped);
+  std::cout << "| group | time n | median % | p90 % | bias % | memory n | median % | p90 % | bias % |\n"
+               "|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& [g, rs] : by_group)
+    std::cout << "| " << g << " " << cell(stats_of(rs, MetricKind::time, false)) << cell(stats_of(rs, MetricKind::memory, false)) << "|\n";
+  std::cout << "\n| verification class | time n | median % | p90 % | bias % | memory n | median % | p90 % | bias % |\n"
+               "|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& [c, rs] : by_class)
+    std::cout << "| " << c << " " << cell(stats_of(rs, MetricKind::time, false)) << cell(stats_of(rs, MetricKind::memory, false)) << "|\n";
+}
+
+int run_validate(const std::string& file, bool as_json, const std::string& group_filter, const std::string& show,
+                 bool markdown) {
   auto loaded = read_json_file(file);
   if (!loaded) return report_error(loaded.error());
   const json* records = &*loaded;
@@ -70,6 +92,12 @@ int run_validate(const std::string& file, bool as_json, const std::string& group
     by_class[r.verification].push_back(r);
   }
 
+  std::set<std::string> predicted_ids;
+  for (const auto& r : rows) predicted_ids.insert(r.id);
+  if (markdown) {
+    print_markdown(by_group, by_class, time_target, mem_target, predicted_ids.size(), skipped.size());
+    return kExitOk;
+  }
   if (as_json) {
     json out;
     out["records"] = json::array();
@@ -124,11 +152,7 @@ int run_validate(const std::string& file, bool as_json, const std::string& group
   std::cout << "\nsummary over the targets (read from source or a faithful secondary; Megatron CI times excluded):\n";
   line("time / throughput", time_target);
   line("peak memory", mem_target);
-  std::cout << fmt::format("predicted {} records, skipped {}\n", [&] {
-    std::set<std::string> ids;
-    for (const auto& r : rows) ids.insert(r.id);
-    return ids.size();
-  }(), skipped.size());
+  std::cout << fmt::format("predicted {} records, skipped {}\n", predicted_ids.size(), skipped.size());
   return kExitOk;
 }
 
@@ -138,6 +162,7 @@ Command add_validate_command(CLI::App& app) {
     bool as_json = false;
     std::string group;
     std::string show;
+    bool markdown = false;
   };
   auto st = std::make_shared<State>();
   auto* cmd = app.add_subcommand("validate", "Compare predictions with measured training runs (published-runs.json schema)");
@@ -145,7 +170,8 @@ Command add_validate_command(CLI::App& app) {
   cmd->add_flag("--json", st->as_json, "Print records, skips and summaries as JSON");
   cmd->add_option("--group", st->group, "Only records whose group contains this text");
   cmd->add_option("--show", st->show, "Print the scenario (and assumptions) one record maps to, by id");
-  return {cmd, [st]() { return run_validate(st->file, st->as_json, st->group, st->show); }};
+  cmd->add_flag("--markdown", st->markdown, "Print the summary tables as Markdown (docs/validation.md)");
+  return {cmd, [st]() { return run_validate(st->file, st->as_json, st->group, st->show, st->markdown); }};
 }
 
 }  // namespace

@@ -147,9 +147,10 @@ std::vector<Op> head_ops(const Model& m, const ShardContext& c, Pass pass) {
   std::vector<Op> ops;
   ops.push_back(mem("final_norm", pass, (fwd ? 1.0 : 2.0) * 2.0 * Tn * h * e));
   linear(ops, "logits", pass, T, V, h);
-  // Vocab-parallel cross-entropy (Megatron): forward reads the bf16 logits, writes an fp32 copy and the
-  // fp32 exp/softmax (2 + 4 + 4 bytes per element); backward reads the softmax and writes bf16 grads.
-  ops.push_back(mem("cross_entropy", pass, T * V * (fwd ? 10.0 : 6.0)));
+  // Cross-entropy: Megatron's vocab-parallel one reads the bf16 logits, writes an fp32 copy and the fp32
+  // exp/softmax (2 + 4 + 4 bytes per element); backward reads the softmax and writes bf16 grads (4 + 2).
+  // ShardContext carries the figures of other implementations.
+  ops.push_back(mem("cross_entropy", pass, T * V * (fwd ? c.loss_bytes_forward : c.loss_bytes_backward)));
   return ops;
 }
 

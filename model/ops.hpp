@@ -50,6 +50,12 @@ struct ShardContext {
   AttentionImpl attention = AttentionImpl::flash;
   bool causal = true;             // causal mask (decoder LM)
   double activation_bytes = 2.0;  // bytes per activation element (bf16/fp16)
+  // HBM bytes the loss moves per logit, forward and backward. Megatron's fused vocab-parallel
+  // cross-entropy: 10 + 6. PyTorch's cross_entropy under autocast (eager FSDP stacks) upcasts the logits
+  // to fp32, writes log_softmax, reads it for the NLL, and backward writes fp32 then casts back:
+  // 18 + 18 (ATen ops: to(float32), log_softmax, nll_loss and their backwards).
+  double loss_bytes_forward = 10.0;
+  double loss_bytes_backward = 6.0;
 };
 
 // Forward or backward ops of one transformer layer.

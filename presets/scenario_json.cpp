@@ -392,7 +392,7 @@ Expected<strategies::LayoutSpec> layout_from_json(const json& j, const std::stri
   // Virtual stages imply the interleaved schedule when none is named (Megatron's behaviour).
   if (!has_schedule && L.virtual_stages > 1) L.schedule = strategies::Schedule::interleaved_1f1b;
   CS_TRY(r.integer("zero", L.zero));
-  CS_TRY(r.choice("recompute", L.recompute, strategies::parse_recompute, "none, selective, full"));
+  CS_TRY(r.choice("recompute", L.recompute, strategies::parse_recompute, "none, selective, selective-op, full"));
   CS_TRY(r.choice("attention", L.attention, strategies::parse_attention, "flash, materialized"));
   CS_TRY(r.integer("recompute_layers", L.recompute_layers));
   if (r.has("stage_layers")) {

@@ -335,6 +335,9 @@ Expected<Mapping> map_record(Record& r, const json& raw) {
     L["recompute"] = "full";
     L["recompute_layers"] = *layers / *pp / 2;
     A.push_back("torchtitan layer-selective AC: every 2nd layer fully recomputed");
+  } else if (has(rc, "selective") && fam == Family::torchtitan) {
+    // torchtitan's "selective" default is per-op SAC (selective_ac_option = "op").
+    L["recompute"] = "selective-op";
   } else if (has(rc, "selective")) {
     L["recompute"] = "selective";
   } else if (has(rc, "full")) {
@@ -347,7 +350,10 @@ Expected<Mapping> map_record(Record& r, const json& raw) {
   bool flash = true;
   const auto backend = note_flag(notes, "attention_backend");
   if (fam == Family::megatron_ci) {
-    flash = backend ? *backend != "unfused" && *backend != "local" : has(ci_name, "_te_");
+    // Transformer Engine's fused attention is the default; the local (non-TE) spec and an explicit
+    // unfused backend materialise the scores.
+    const bool local_spec = has(ci_name, "mcore_tp") || has(ci_name, "uninstall_te");
+    flash = backend ? *backend != "unfused" && *backend != "local" : !local_spec;
   } else if (fam == Family::megatron_legacy || fam == Family::deepspeed_zero3 || fam == Family::metaseq) {
     flash = false;  // before FlashAttention (2022): fused scale-mask-softmax on materialised scores
   }
@@ -368,7 +374,17 @@ Expected<Mapping> map_record(Record& r, const json& raw) {
   }
   L["zero"] = zero;
   if (zero == 3 && (fam == Family::torchtitan || fam == Family::composer_fsdp)) training["framework"] = "fsdp";
+  if (fam == Family::torchtitan) {
+    // torchtitan's eager loss holds up to 12 s b V / t bytes, a compiled one 4 (memory-modelling notes
+    // sec. 2). Its 2024 releases compiled the transformer blocks only, later ones the loss too.
+    const bool loss_compiled = has(framework, "compile") && !has(group, "2024");
+    training["loss_bytes_per_logit"] = loss_compiled ? 4.0 : 12.0;
+    if (loss_compiled) A.push_back("loss compiled with torch.compile (torchtitan 2025)");
+  }
   else if (fam == Family::deepspeed_zero3) training["framework"] = "deepspeed";
+  if (fam == Family::lightning_ddp || fam == Family::torchtitan || fam == Family::composer_fsdp) {
+    if (!training.contains("framework")) training["framework"] = "fsdp";  // PyTorch-native stack (eager ops)
+  }
 
   // Overlap of DP communication: Megatron 2020-22 reduced gradients after the backward; Megatron-Core,
   // DDP/FSDP overlap by default.

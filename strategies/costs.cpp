@@ -77,6 +77,11 @@ UnitCosts unit_costs(const Scenario& sc) {
   ctx.sequence_parallel = L.sequence_parallel;
   ctx.attention = L.attention;
   ctx.activation_bytes = e;
+  if (T.framework != Framework::megatron) {
+    // PyTorch's cross_entropy under autocast (see model/ops.hpp ShardContext).
+    ctx.loss_bytes_forward = 18.0;
+    ctx.loss_bytes_backward = 18.0;
+  }
 
   // A model with the padded vocabulary for the embedding and LM head (Megatron pads to 128 x tp).
   model::ModelSpec padded = ms;
@@ -126,6 +131,12 @@ UnitCosts unit_costs(const Scenario& sc) {
 
   switch (L.recompute) {
     case Recompute::none: break;
+    case Recompute::selective_op:
+      // Every other matmul and the memory-bound ops are recomputed: about half the GEMM work of the
+      // forward plus its elementwise kernels (torchtitan op-SAC policy).
+      u.layer_recompute = (u.layer_forward.time - u.layer_forward.core_time) * 0.5;
+      u.layer_recompute_flops = (u.layer_forward.flops - u.layer_forward.core_flops) * 0.5;
+      break;
     case Recompute::selective:
       // Only the attention core is recomputed (Korthikanti 2022 sec. 5); FlashAttention already
       // recomputes inside its backward kernel, so there is nothing extra to run.

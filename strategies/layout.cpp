@@ -19,6 +19,7 @@ const char* to_string(Recompute r) {
   switch (r) {
     case Recompute::none: return "none";
     case Recompute::selective: return "selective";
+    case Recompute::selective_op: return "selective-op";
     case Recompute::full: return "full";
   }
   return "?";
@@ -50,6 +51,7 @@ std::optional<Schedule> parse_schedule(std::string_view s) {
 std::optional<Recompute> parse_recompute(std::string_view s) {
   if (s == "none") return Recompute::none;
   if (s == "selective") return Recompute::selective;
+  if (s == "selective-op" || s == "op-sac") return Recompute::selective_op;
   if (s == "full") return Recompute::full;
   return std::nullopt;
 }

@@ -24,7 +24,10 @@ using hardware::Precision;
 // et al. 2021 sec. 2.2.2), zb-h1 (Qi et al. 2023, arXiv:2401.10241: backward split into input-gradient B
 // and weight-gradient W passes, W deferred into the bubble; 1F1B memory).
 enum class Schedule { gpipe, one_f_one_b, interleaved_1f1b, zero_bubble_h1 };
-enum class Recompute { none, selective, full };
+// none; selective (Korthikanti et al. 2022: the attention core); selective-op (torchtitan's per-op
+// selective checkpointing: keeps every other matmul output and the attention output, recomputes the
+// rest of the layer); full (only the layer input is kept).
+enum class Recompute { none, selective, selective_op, full };
 
 const char* to_string(Schedule s);
 const char* to_string(Recompute r);

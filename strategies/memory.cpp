@@ -73,6 +73,14 @@ LayerActivations layer_activations(const Scenario& sc) {
   switch (L.recompute) {
     case Recompute::none: out.stored = out.full; break;
     case Recompute::selective: out.stored = linear_part; break;  // softmax/dropout recomputed (Korthikanti 5.1)
+    case Recompute::selective_op:
+      // torchtitan op-SAC (torchtitan/models/llama3/parallelize.py, _save_list): the layer input, every
+      // second matmul output (Q, V, the MLP gate and down outputs of the 7 per layer), the attention
+      // output and its log-sum-exp.
+      out.stored = (e * sbh + e * sbh * qr + e * sbh * kvr + e * s * b * f + e * sbh) / sp +
+                   (e * sbh * qr + 4.0 * a * s * b) / t;
+      out.stored = std::min(out.stored, linear_part);
+      break;
     case Recompute::full: out.stored = e * sbh / sp; break;        // only the layer input (Korthikanti Table 2)
   }
   return out;
@@ -180,6 +188,7 @@ MemoryReport memory_report(const Scenario& sc) {
     double recompute_extra = 0;
     if (L.recompute == Recompute::full) recompute_extra = act.full - act.stored;
     if (L.recompute == Recompute::selective) recompute_extra = act.quadratic;
+    if (L.recompute == Recompute::selective_op) recompute_extra = act.full - act.stored;
     // During backward a layer's input gradient and output gradient coexist with its activations.
     const double bwd = base + activations + recompute_extra + 2.0 * e * s * b * h / sp;
     double opt_extra = 0;
