@@ -61,10 +61,25 @@ std::vector<Op> layer_ops(const Model& m, const ShardContext& c, Pass pass) {
   std::vector<Op> ops;
   ops.reserve(24);
 
+  // Eager-mode traffic per element, from the ATen op sequences (Llama reference / torchtitan code):
+  // RMSNorm: to(fp32) 2+4, pow 4+4, mean 4, mul 4+4, to(bf16) 4+2, mul(weight) 2+2 = 36 bytes against a
+  // fused kernel's 4 (x9, in 6 kernels); rotary: to(fp32) 2+4, complex mul 4+4, to(bf16) 4+2 = 20 against
+  // 4 (x5, 3 kernels); SwiGLU: silu 2+2, mul 4+2 = 10 against 6 (x5/3, 2 kernels). LayerNorm has a
+  // native fused kernel in eager mode too.
+  const bool eager = c.eager_elementwise;
+  const bool eager_norm = eager && s.norm == NormKind::rmsnorm;
+  auto norm_op = [&](const char* name) {
+    ops.push_back(mem(name, pass, dir * 2.0 * Tn * h * e * (eager_norm ? 9.0 : 1.0), 0.0));
+    if (eager_norm) for (int i = 0; i < 5; ++i) ops.push_back(mem("norm_eager_kernel", pass, 0.0));
+  };
+
   // --- attention block ---
-  ops.push_back(mem("input_norm", pass, dir * 2.0 * Tn * h * e, 0.0));
+  norm_op("input_norm");
   linear(ops, "qkv_proj", pass, T, q + 2.0 * kv, h);
-  if (s.position == PositionKind::rope) ops.push_back(mem("rotary", pass, 2.0 * T * (q + kv) * e));
+  if (s.position == PositionKind::rope) {
+    ops.push_back(mem("rotary", pass, 2.0 * T * (q + kv) * e * (eager ? 5.0 : 1.0)));
+    if (eager) for (int i = 0; i < 2; ++i) ops.push_back(mem("rotary_eager_kernel", pass, 0.0));
+  }
   if (c.attention == AttentionImpl::flash) {
     // FlashAttention: QK^T and PV per head, 4 b s^2 (a d)/t FLOPs forward by the non-causal convention.
     Op op;
@@ -107,10 +122,11 @@ std::vector<Op> layer_ops(const Model& m, const ShardContext& c, Pass pass) {
   ops.push_back(mem("residual_add", pass, dir * Tn * h * (3.0 * e + (s.dropout ? 1.0 : 0.0))));
 
   // --- MLP block ---
-  ops.push_back(mem("post_attention_norm", pass, dir * 2.0 * Tn * h * e));
+  norm_op("post_attention_norm");
   if (m.gated()) {
     linear(ops, "mlp_gate_up", pass, T, 2.0 * f, h);
-    ops.push_back(mem("swiglu", pass, dir * 3.0 * T * f * e));       // reads gate and up, writes f
+    ops.push_back(mem("swiglu", pass, dir * 3.0 * T * f * e * (eager ? 5.0 / 3.0 : 1.0)));  // reads gate and up, writes f
+    if (eager) ops.push_back(mem("swiglu_eager_kernel", pass, 0.0));
   } else {
     linear(ops, "mlp_up", pass, T, f, h);
     ops.push_back(mem("activation", pass, dir * 2.0 * T * f * e));  // reads f, writes f

@@ -54,6 +54,9 @@ struct ShardContext {
   // cross-entropy: 10 + 6. PyTorch's cross_entropy under autocast (eager FSDP stacks) upcasts the logits
   // to fp32, writes log_softmax, reads it for the NLL, and backward writes fp32 then casts back:
   // 18 + 18 (ATen ops: to(float32), log_softmax, nll_loss and their backwards).
+  // Eager PyTorch runs RMSNorm, rotary embeddings and SwiGLU as chains of ATen ops (fp32 upcasts and
+  // one kernel per op) instead of fused kernels: more HBM traffic and more kernels (see layer_ops).
+  bool eager_elementwise = false;
   double loss_bytes_forward = 10.0;
   double loss_bytes_backward = 6.0;
 };

@@ -355,6 +355,7 @@ Expected<strategies::TrainingSpec> training_from_json(const json& j, const std::
   CS_TRY(r.choice("framework", t.framework, strategies::parse_framework, "megatron, deepspeed, fsdp"));
   CS_TRY(r.number("loss_bytes_per_logit", t.loss_bytes_per_logit));
   CS_TRY(r.integer("nccl_channels", t.nccl_channels));
+  CS_TRY(r.boolean("fused_elementwise", t.fused_elementwise));
   if (r.has("memory")) {
     const auto& mj = j.at("memory");
     if (!mj.is_object()) return invalid(r.at("memory"), "expected an object");
@@ -395,6 +396,7 @@ Expected<strategies::LayoutSpec> layout_from_json(const json& j, const std::stri
   CS_TRY(r.choice("recompute", L.recompute, strategies::parse_recompute, "none, selective, selective-op, full"));
   CS_TRY(r.choice("attention", L.attention, strategies::parse_attention, "flash, materialized"));
   CS_TRY(r.integer("recompute_layers", L.recompute_layers));
+  CS_TRY(r.number("attention_efficiency", L.attention_efficiency));
   if (r.has("stage_layers")) {
     const auto& sl = j.at("stage_layers");
     if (!sl.is_array()) return invalid(r.at("stage_layers"), "expected a list of layer counts");

@@ -55,7 +55,15 @@ UnitCosts unit_costs(const Scenario& sc) {
   const auto& L = sc.layout;
   const auto& T = sc.training;
   const auto& cl = sc.cluster;
-  const auto& gpu = cl.gpu;
+  // An attention kernel other than the GPU's default (layout.attention_efficiency) costs at its own rate.
+  hardware::GpuSpec gpu_override;
+  const hardware::GpuSpec* gpu_ptr = &cl.gpu;
+  if (L.attention_efficiency > 0) {
+    gpu_override = cl.gpu;
+    gpu_override.efficiency.flash_attention = L.attention_efficiency;
+    gpu_ptr = &gpu_override;
+  }
+  const auto& gpu = *gpu_ptr;
   const int t = L.tp, p = L.pp, d = L.dp;
   const double e = T.precision == Precision::fp32 ? 4.0 : 2.0;
   const double s = static_cast<double>(T.seq_length);
@@ -77,6 +85,7 @@ UnitCosts unit_costs(const Scenario& sc) {
   ctx.sequence_parallel = L.sequence_parallel;
   ctx.attention = L.attention;
   ctx.activation_bytes = e;
+  ctx.eager_elementwise = !T.fused_elementwise;
   if (T.framework != Framework::megatron) {
     // PyTorch's cross_entropy under autocast (see model/ops.hpp ShardContext).
     ctx.loss_bytes_forward = 18.0;

@@ -117,6 +117,8 @@ Expected<Scenario> validate_scenario(const model::Model& model, const hardware::
   }
   if (L.dp < 0) return invalid("layout.dp", "must be positive, got " + str(L.dp));
   if (L.zero < 0 || L.zero > 3) return invalid("layout.zero", "must be 0, 1, 2 or 3, got " + str(L.zero));
+  if (L.attention_efficiency < 0 || L.attention_efficiency > 1)
+    return invalid("layout.attention_efficiency", "must be in [0, 1] (0 = the GPU preset's), got " + num(L.attention_efficiency));
   if (L.recompute_layers < 0) return invalid("layout.recompute_layers", "must not be negative");
   if (L.recompute_layers > 0 && L.recompute != Recompute::full)
     return invalid("layout.recompute_layers", "applies to recompute 'full' only");

@@ -52,6 +52,9 @@ struct LayoutSpec {
                                   // Megatron --recompute-num-layers with the block method, torchtitan's
                                   // every-k-th-layer checkpointing as layers / k)
   AttentionImpl attention = AttentionImpl::flash;
+  double attention_efficiency = 0;  // fused-attention FLOP/s / peak of the kernel used (0 = the GPU
+                                    // preset's FlashAttention-2 figure; e.g. FA3 or cuDNN are faster,
+                                    // Triton FlashAttention slower)
   std::vector<int> stage_layers;  // transformer layers per (virtual) stage, in pipeline order; empty = even
   bool embedding_as_layer = false;
   bool loss_as_layer = false;
@@ -93,6 +96,8 @@ struct TrainingSpec {
   // SMs a running collective holds (NCCL runs one CTA per channel; 16 channels is its usual count on
   // NVLink/InfiniBand systems, NCCL_MIN/MAX_NCHANNELS): overlapped communication slows compute by this share.
   int nccl_channels = 16;
+  // Elementwise ops fused (Megatron/TE kernels, torch.compile) or run as eager PyTorch op chains.
+  bool fused_elementwise = true;
   MemoryOverheads memory;
 };
 
