@@ -7,7 +7,8 @@ packages=(
   libboost-graph-dev nlohmann-json3-dev libtbb-dev   # core and sweep
   libfmt-dev libcli11-dev catch2                     # command line and tests
   qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev  # desktop explorer and PDF/SVG reports
-  libqt6opengl6-dev                                  # Qt Charts' CMake package needs Qt6OpenGL
+  libqt6opengl6-dev fonts-dejavu-core               # (fonts for PDF reports)
+                                   # Qt Charts' CMake package needs Qt6OpenGL
   libopenmpi-dev openmpi-bin                         # distributed sweeps (optional feature, tested in CI)
 )
 missing=()
