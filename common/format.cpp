@@ -34,6 +34,12 @@ std::string closest_match(std::string_view name, const std::vector<std::string>&
   return best_d <= limit ? best : std::string{};
 }
 
+std::string to_lower(std::string_view s) {
+  std::string o(s);
+  for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return o;
+}
+
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
   std::string out;
   for (std::size_t i = 0; i < items.size(); ++i) {

@@ -12,11 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return o;
-}
+std::string lower(std::string_view s) { return to_lower(s); }
 
 std::optional<Error> only_fields(const json& j, const std::vector<std::string>& keys, const std::string& path) {
   for (const auto& [k, v] : j.items()) {

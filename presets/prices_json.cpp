@@ -14,11 +14,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return o;
-}
+std::string lower(std::string_view s) { return to_lower(s); }
 std::string upper(std::string_view s) {
   std::string o(s);
   for (auto& c : o) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

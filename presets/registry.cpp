@@ -19,11 +19,7 @@ const char* to_string(PresetKind k) {
 }
 
 namespace {
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return o;
-}
+std::string lower(std::string_view s) { return to_lower(s); }
 
 std::vector<PresetEntry> load() {
   std::vector<PresetEntry> out;

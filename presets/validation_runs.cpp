@@ -5,6 +5,7 @@
 #include <cmath>
 #include <regex>
 
+#include "common/format.hpp"
 #include "model/ops.hpp"
 #include "presets/scenario_json.hpp"
 #include "sim/analytical.hpp"
@@ -16,10 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+std::string lower(const std::string& s) { return to_lower(s); }
 bool has(const std::string& text, const char* needle) { return lower(text).find(lower(needle)) != std::string::npos; }
 
 // Typed access to a record: null and missing are "unknown"; a present value of the wrong type is an
