@@ -3,6 +3,7 @@
 #include <set>
 
 #include "common/format.hpp"
+#include "presets/topology_json.hpp"
 #include "presets/units.hpp"
 
 namespace clustersim::presets {
@@ -322,9 +323,11 @@ Expected<hardware::ClusterSpec> cluster_from_json(const json& in, const std::str
   double w = 0;
   CS_TRY(r.quantity("node_power", w, Dimension::watts));
   c.node_power = Watts(w);
+  r.allow({"topology"});
   CS_TRY(r.finish());
   auto valid = hardware::validate_cluster(c);
   if (!valid) return valid.error();
+  CS_TRY(attach_topology(j, c, path));  // parses the fabric description and checks it against the cluster
   return c;
 }
 

@@ -244,6 +244,7 @@ Expected<Mapping> map_record(Record& r, const json& raw) {
   if (*gpus < per_node) per_node = static_cast<int>(*gpus);
   if (*gpus % per_node != 0) return invalid("", "num_gpus not a multiple of gpus_per_node");
   cluster["gpus_per_node"] = per_node;
+  if (per_node != preset_gpn) cluster["topology"] = nullptr;  // a partial node: the default fabric for its size
   cluster["nodes"] = *gpus / per_node;
   const std::string ic = r.loose("interconnect");
   if (auto bw = scale_out_per_gpu(ic, per_node)) {
@@ -308,9 +309,16 @@ Expected<Mapping> map_record(Record& r, const json& raw) {
     L["virtual_stages"] = *vpp;
     L["schedule"] = "interleaved-1f1b";
   }
+  const std::int64_t chunks = *pp * (vpp && *vpp > 1 && *pp > 1 ? *vpp : 1);
   if (has(ci_name, "account_for_embedding")) {
     L["embedding_as_layer"] = true;
     L["loss_as_layer"] = true;
+  } else if (*layers % chunks != 0 && (*layers + 2) % chunks == 0) {
+    // Megatron-DeepSpeed's embedding-aware partitioning and torchtitan's pipeline splitter count the
+    // embedding and the LM head as stage members, as NeMo's account-for-embedding/loss options do.
+    L["embedding_as_layer"] = true;
+    L["loss_as_layer"] = true;
+    A.push_back("pipeline split: embedding and loss counted as layers (" + std::to_string(*layers + 2) + " units)");
   }
   if (has(ci_name, "uneven_pipeline")) return invalid("", "uneven pipeline split not given in the record");
 
