@@ -168,6 +168,10 @@ Expected<Scenario> validate_scenario(const model::Model& model, const hardware::
     return invalid("training.global_batch", str(T.global_batch) + " is not divisible by dp x micro_batch = " +
                                                 str(L.dp) + " x " + str(L.micro_batch) + " = " + str(per_step));
   const int m = static_cast<int>(T.global_batch / per_step);
+  if (L.schedule == Schedule::interleaved_1f1b && m < L.pp)
+    return invalid("training.global_batch", "interleaved-1f1b needs at least pp = " + str(L.pp) +
+                                                " micro-batches per pipeline, got " + str(m) +
+                                                " (global_batch / (dp x micro_batch)); Megatron rejects fewer");
 
   // --- stage split ---
   const int chunks = L.pp * L.virtual_stages;

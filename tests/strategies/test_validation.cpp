@@ -114,6 +114,12 @@ TEST_CASE("layout validation names the field and the reason") {
     const auto e = error_of(llama, t, L);
     CHECK(e.path == "layout.virtual_stages");
   }
+  SECTION("interleaving with fewer micro-batches than stages") {
+    t.global_batch = 2;  // dp 2 x micro-batch 1: one micro-batch per pipeline, pp 2
+    const auto e = error_of(llama, t, {.tp = 8, .pp = 2, .virtual_stages = 2, .schedule = Schedule::interleaved_1f1b});
+    CHECK(e.path == "training.global_batch");
+    CHECK_THAT(e.message, Catch::Contains("at least pp = 2 micro-batches"));
+  }
   SECTION("a precision the GPU lacks") {
     t.precision = Precision::fp8;
     auto a100 = preset_cluster("dgx-a100", 4);
