@@ -1,5 +1,7 @@
 #include "sim/sweep.hpp"
 
+#include "sim/des.hpp"
+
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
@@ -101,7 +103,11 @@ std::vector<SweepRow> SweepLeaders::pareto() const {
 Expected<Report> evaluate_scenario(Evaluator e, const strategies::Scenario& sc) {
   switch (e) {
     case Evaluator::estimate: return estimate(sc);
-    case Evaluator::simulate: break;  // refused by SweepSpace::make until evaluator_available(simulate)
+    case Evaluator::simulate: {
+      auto r = simulate(sc);
+      if (!r) return r.error();
+      return std::move(r->report);
+    }
   }
   return Error{ErrorCode::internal, "evaluator", std::string(to_string(e)) + " is not available in this build"};
 }

@@ -209,10 +209,6 @@ TEST_CASE("bad sweep files name the field and the reason") {
     j["constraints"] = {{"min_free_memory", "100 GiB"}};
     expect_error(j, "constraints.min_free_memory", "nothing can fit");
   }
-  SECTION("simulate is not available yet") {
-    j["evaluator"] = "simulate";
-    expect_error(j, "evaluator", "not available yet");
-  }
   SECTION("unknown evaluator") {
     j["evaluator"] = "magic";
     expect_error(j, "evaluator", "not one of estimate, simulate");

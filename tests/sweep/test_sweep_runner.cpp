@@ -6,6 +6,7 @@
 
 #include "fixtures.hpp"
 #include "sim/analytical.hpp"
+#include "sim/des.hpp"
 
 using namespace clustersim;
 using namespace clustersim::testing;
@@ -223,13 +224,22 @@ TEST_CASE("a stopped run resumed from its next index gives the rows, counts and 
   CHECK(indices(leaders.pareto()) == indices(full.result.tally.leaders.pareto()));
 }
 
-TEST_CASE("the simulate evaluator is refused until it exists") {
+TEST_CASE("the simulate evaluator gives the discrete-event simulator's figures") {
   auto spec = tight_spec();
   spec.evaluator = sim::Evaluator::simulate;
-  const auto s = sim::SweepSpace::make(spec);
-  REQUIRE_FALSE(s.has_value());
-  CHECK(s.error().path == "evaluator");
-  CHECK_THAT(s.error().message, Catch::Contains("not available yet"));
-  CHECK_FALSE(sim::evaluator_available(sim::Evaluator::simulate));
-  CHECK(sim::evaluator_available(sim::Evaluator::estimate));
+  const auto space = make_space(spec);
+  sim::SweepRunOptions o;
+  o.jobs = 2;
+  const auto r = run(space, o);
+  const auto& b = spec.bases[0];
+  REQUIRE(r.rows.size() > 10);
+  for (std::size_t i = 0; i < r.rows.size(); i += r.rows.size() / 10) {
+    const auto& row = r.rows[i];
+    auto L = space.layout_of(row.point);
+    if (row.point.dp_derived) L.dp = 0;
+    const auto sim_result = sim::simulate(scenario(b.model, b.cluster, b.training, L));
+    REQUIRE(sim_result.has_value());
+    CHECK(row.iteration_time_s == sim_result->report.iteration_time_s);
+  }
+  CHECK(sim::evaluator_available(sim::Evaluator::simulate));
 }
