@@ -72,9 +72,8 @@ inline constexpr std::array<Objective, 5> kAllObjectives{Objective::iteration_ti
 enum class Evaluator { estimate, simulate };
 const char* to_string(Evaluator e);
 std::optional<Evaluator> parse_evaluator(std::string_view s);
-// Whether sweeps can evaluate with `e` in this build. `simulate` answers false until sweeps are switched
-// to the discrete-event evaluator: the one switch to flip, with the call in sweep.cpp's
-// evaluate_scenario().
+// Whether sweeps can evaluate with `e` in this build (both evaluators are; sweep.cpp's
+// evaluate_scenario() makes the call).
 bool evaluator_available(Evaluator e);
 
 // What a sweep file describes, in plain structs (presets/sweep_json.cpp reads it from JSON; tests build
