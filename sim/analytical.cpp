@@ -9,13 +9,15 @@ namespace clustersim::sim {
 using strategies::Recompute;
 using strategies::Schedule;
 
-Report estimate(const strategies::Scenario& sc) {
+Report estimate(const strategies::Scenario& sc) { return estimate(sc, strategies::memory_report(sc)); }
+
+Report estimate(const strategies::Scenario& sc, strategies::MemoryReport memory) {
   Report rep;
   const auto& L = sc.layout;
   const auto& T = sc.training;
   const int p = L.pp, v = L.virtual_stages, m = sc.micro_batches;
-  const auto ranks = strategies::rank_costs(sc);
-  rep.memory = strategies::memory_report(sc);
+  const auto ranks = strategies::rank_costs(sc, memory);
+  rep.memory = std::move(memory);
   rep.gpus = sc.gpus;
   rep.micro_batches = m;
 

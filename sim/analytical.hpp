@@ -13,5 +13,7 @@
 namespace clustersim::sim {
 
 Report estimate(const strategies::Scenario& sc);
+// The same with the memory report already computed (a sweep checks feasibility with it first).
+Report estimate(const strategies::Scenario& sc, strategies::MemoryReport memory);
 
 }  // namespace clustersim::sim

@@ -101,8 +101,12 @@ std::vector<SweepRow> SweepLeaders::pareto() const {
 // One layout
 
 Expected<Report> evaluate_scenario(Evaluator e, const strategies::Scenario& sc) {
+  return evaluate_scenario(e, sc, strategies::memory_report(sc));
+}
+
+Expected<Report> evaluate_scenario(Evaluator e, const strategies::Scenario& sc, const strategies::MemoryReport& memory) {
   switch (e) {
-    case Evaluator::estimate: return estimate(sc);
+    case Evaluator::estimate: return estimate(sc, memory);
     case Evaluator::simulate: {
       auto r = simulate(sc);
       if (!r) return r.error();
@@ -235,7 +239,7 @@ SweepRow LayoutEvaluator::evaluate(const LayoutPoint& p) {
   } else if (C.min_free_memory && capacity - peak < C.min_free_memory->value) {
     row.status = RowStatus::under_free_memory;
   } else {
-    const auto evaluated = evaluate_scenario(spec.evaluator, sc);
+    const auto evaluated = evaluate_scenario(spec.evaluator, sc, mem);
     if (!evaluated) {
       if (!error_) error_ = evaluated.error();
       row.status = RowStatus::oom_other;  // never written: the chunk carries error() and the run fails

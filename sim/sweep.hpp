@@ -89,6 +89,8 @@ class LayoutEvaluator {
 
 // The report of one scenario by the sweep's evaluator (the one place an evaluator is called).
 Expected<Report> evaluate_scenario(Evaluator e, const strategies::Scenario& sc);
+// The same with the scenario's memory report already computed (the runner's feasibility check).
+Expected<Report> evaluate_scenario(Evaluator e, const strategies::Scenario& sc, const strategies::MemoryReport& memory);
 
 // The results of an index range [begin, end): its rows (feasible ones, or every evaluated one), counts and
 // leaders.

@@ -164,7 +164,9 @@ UnitCosts unit_costs(const Scenario& sc) {
   return u;
 }
 
-std::vector<RankCosts> rank_costs(const Scenario& sc) {
+std::vector<RankCosts> rank_costs(const Scenario& sc) { return rank_costs(sc, memory_report(sc)); }
+
+std::vector<RankCosts> rank_costs(const Scenario& sc, const MemoryReport& mem) {
   const auto& ms = sc.model.spec();
   const auto& L = sc.layout;
   const auto& T = sc.training;
@@ -188,7 +190,6 @@ std::vector<RankCosts> rank_costs(const Scenario& sc) {
   const auto dp_group = hardware::group_shape(cl, d, t * L.cp);
   const double wbytes = T.precision == Precision::fp32 ? 4.0 : 2.0;
   const double gbytes = (T.precision == Precision::fp32 || T.grad_precision == GradPrecision::fp32) ? 4.0 : 2.0;
-  const auto mem = memory_report(sc);
 
   const double sm_share = std::min(1.0, static_cast<double>(T.nccl_channels) / std::max(1, gpu.sm_count));
   std::vector<RankCosts> out;

@@ -8,6 +8,7 @@
 #include "hardware/comm_model.hpp"
 #include "hardware/compute_model.hpp"
 #include "strategies/layout.hpp"
+#include "strategies/memory.hpp"
 
 namespace clustersim::strategies {
 
@@ -68,6 +69,8 @@ struct UnitCosts {
 UnitCosts unit_costs(const Scenario& sc);
 
 std::vector<RankCosts> rank_costs(const Scenario& sc);
+// The same with the scenario's memory report already computed (estimate and sweeps have it).
+std::vector<RankCosts> rank_costs(const Scenario& sc, const MemoryReport& memory);
 
 // The kernel the device model sees for a model op.
 hardware::Kernel to_kernel(const model::Op& op);
