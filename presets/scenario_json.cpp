@@ -6,25 +6,15 @@
 #include "presets/topology_json.hpp"
 #include "presets/units.hpp"
 
+#include "presets/json_text.hpp"
+
 namespace clustersim::presets {
 
 namespace {
 
-const char* type_name(const json& j) {
-  if (j.is_null()) return "null";
-  if (j.is_boolean()) return "a boolean";
-  if (j.is_number_integer() || j.is_number_unsigned()) return "an integer";
-  if (j.is_number()) return "a number";
-  if (j.is_string()) return "a string";
-  if (j.is_array()) return "a list";
-  return "an object";
-}
+const char* type_name(const json& j) { return json_type_name(j); }
 
-std::string shown(const json& j) {
-  auto s = j.dump();
-  if (s.size() > 40) s = s.substr(0, 37) + "...";
-  return s;
-}
+std::string shown(const json& j) { return json_shown(j); }
 
 // Reads the fields of one JSON object, remembering which it consumed, so that finish() can report the
 // fields nobody asked for (typos) with the closest known name.

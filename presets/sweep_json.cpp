@@ -11,6 +11,8 @@
 #include "presets/scenario_json.hpp"
 #include "presets/units.hpp"
 
+#include "presets/json_text.hpp"
+
 namespace clustersim::presets {
 
 using nlohmann::json;
@@ -18,21 +20,9 @@ using nlohmann::ordered_json;
 
 namespace {
 
-const char* type_name(const json& j) {
-  if (j.is_null()) return "null";
-  if (j.is_boolean()) return "a boolean";
-  if (j.is_number_integer() || j.is_number_unsigned()) return "an integer";
-  if (j.is_number()) return "a number";
-  if (j.is_string()) return "a string";
-  if (j.is_array()) return "a list";
-  return "an object";
-}
+const char* type_name(const json& j) { return json_type_name(j); }
 
-std::string shown(const json& j) {
-  auto s = j.dump();
-  if (s.size() > 40) s = s.substr(0, 37) + "...";
-  return s;
-}
+std::string shown(const json& j) { return json_shown(j); }
 
 std::string at(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
 std::string item(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }

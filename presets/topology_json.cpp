@@ -6,19 +6,13 @@
 #include "presets/scenario_json.hpp"
 #include "presets/units.hpp"
 
+#include "presets/json_text.hpp"
+
 namespace clustersim::presets {
 
 namespace {
 
-const char* type_name(const json& j) {
-  if (j.is_null()) return "null";
-  if (j.is_boolean()) return "a boolean";
-  if (j.is_number_integer() || j.is_number_unsigned()) return "an integer";
-  if (j.is_number()) return "a number";
-  if (j.is_string()) return "a string";
-  if (j.is_array()) return "a list";
-  return "an object";
-}
+const char* type_name(const json& j) { return json_type_name(j); }
 
 // Reads the fields of one object and reports the ones nobody asked for (with the closest known name).
 class Fields {
