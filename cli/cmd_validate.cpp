@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/cli_common.hpp"
+#include "presets/scenario_json.hpp"
 #include "presets/validation_runs.hpp"
 #include "sim/validation_stats.hpp"
 
@@ -51,7 +52,19 @@ void print_markdown(const std::map<std::string, std::vector<MetricRow>>& by_grou
 }
 
 int run_validate(const std::string& file, bool as_json, const std::string& group_filter, const std::string& show,
-                 bool markdown) {
+                 bool markdown, const std::string& calibration_file) {
+  presets::ValidateOptions options;
+  json calibrated;
+  if (!calibration_file.empty()) {
+    auto cal = read_json_file(calibration_file);
+    if (!cal) return report_error(cal.error());
+    if (!cal->is_object() || !cal->contains("calibration") || !(*cal)["calibration"].is_object())
+      return report_error(invalid("--calibration", "'" + calibration_file + "' is not a calibrated GPU preset (no \"calibration\" block; write one with clustersim calibrate)"));
+    auto gpu = presets::gpu_from_json(*cal, "--calibration");
+    if (!gpu) return report_error(gpu.error());
+    calibrated = std::move(*cal);
+    options.calibrated_gpu = &calibrated;
+  }
   auto loaded = read_json_file(file);
   if (!loaded) return report_error(loaded.error());
   const json* records = &*loaded;
@@ -62,7 +75,7 @@ int run_validate(const std::string& file, bool as_json, const std::string& group
     for (const auto& rec : *records) {
       if (!rec.is_object() || rec.value("id", std::string()) != show) continue;
       std::vector<std::string> assumed;
-      auto sc = presets::record_scenario(rec, &assumed);
+      auto sc = presets::record_scenario(rec, &assumed, options);
       if (!sc) return report_error(invalid(show, sc.error().message));
       std::cout << json{{"scenario", *sc}, {"assumptions", assumed}}.dump(2) << "\n";
       return kExitOk;
@@ -76,7 +89,7 @@ int run_validate(const std::string& file, bool as_json, const std::string& group
   for (const auto& rec : *records) {
     const std::string group = rec.is_object() && rec.contains("group") && rec["group"].is_string() ? rec["group"].get<std::string>() : "";
     if (!group_filter.empty() && group.find(group_filter) == std::string::npos) continue;
-    auto res = presets::validate_record(rec);
+    auto res = presets::validate_record(rec, options);
     if (res.skipped) skipped.push_back(*res.skipped);
     for (auto& r : res.rows) {
       if (!res.assumptions.empty()) assumptions[r.id] = res.assumptions;
@@ -163,6 +176,7 @@ Command add_validate_command(CLI::App& app) {
     std::string group;
     std::string show;
     bool markdown = false;
+    std::string calibration;
   };
   auto st = std::make_shared<State>();
   auto* cmd = app.add_subcommand("validate", "Compare predictions with measured training runs (published-runs.json schema)");
@@ -171,7 +185,9 @@ Command add_validate_command(CLI::App& app) {
   cmd->add_option("--group", st->group, "Only records whose group contains this text");
   cmd->add_option("--show", st->show, "Print the scenario (and assumptions) one record maps to, by id");
   cmd->add_flag("--markdown", st->markdown, "Print the summary tables as Markdown (docs/validation.md)");
-  return {cmd, [st]() { return run_validate(st->file, st->as_json, st->group, st->show, st->markdown); }};
+  cmd->add_option("--calibration", st->calibration,
+                  "A calibrated GPU preset (clustersim calibrate): records measured on its device are predicted with it");
+  return {cmd, [st]() { return run_validate(st->file, st->as_json, st->group, st->show, st->markdown, st->calibration); }};
 }
 
 }  // namespace

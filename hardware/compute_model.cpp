@@ -1,5 +1,7 @@
 #include "hardware/compute_model.hpp"
 
+#include "hardware/calibration.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -27,7 +29,26 @@ double gemm_shape_efficiency(const Kernel& g, const GpuSpec& gpu) {
   return wave_eff * k_eff;
 }
 
+namespace {
+// A kernel's time from the GPU's measured tables, when they cover it (hardware/calibration.hpp).
+std::optional<Seconds> calibrated_time(const Kernel& op, const GpuSpec& gpu, const ComputePrecision& pr) {
+  const Calibration& cal = *gpu.calibration;
+  switch (op.kind) {
+    case KernelKind::gemm:
+      if (pr.gemm == Precision::fp8) return std::nullopt;  // FP8 casts and scaling: the default model
+      if (auto t = cal.gemm_time(pr.gemm, op.m, op.n, op.k, op.batch))
+        return *t / gpu.efficiency.gemm_sustained;  // the step keeps this share of the isolated benchmark
+      return std::nullopt;
+    case KernelKind::fused_attention: return cal.attention_time(op.backward, op.m, op.flops);
+    case KernelKind::memory_bound: return cal.memory_time(op.bytes);
+  }
+  return std::nullopt;
+}
+}  // namespace
+
 Seconds kernel_time(const Kernel& op, const GpuSpec& gpu, const ComputePrecision& pr) {
+  if (gpu.calibration)
+    if (auto t = calibrated_time(op, gpu, pr)) return *t;
   const double bw = gpu.hbm_bandwidth.value * gpu.efficiency.hbm;
   switch (op.kind) {
     case KernelKind::gemm: {

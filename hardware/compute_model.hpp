@@ -9,6 +9,8 @@
 //           FlashAttention-2 reaches up to 73 % of peak forward, 63 % backward, Dao 2023 Sec. 4.1).
 //   Memory-bound: t = bytes / (B_hbm * e_hbm) + t_kernel.
 // P is the dense peak of the GEMM precision, B_hbm the HBM bandwidth, e_* the GPU's efficiencies.
+// A calibrated GPU (GpuSpec::calibration) takes a kernel's time from its measured tables instead,
+// where they cover the kernel's kind and precision (a GEMM still divided by gemm_sustained).
 #include "hardware/gpu.hpp"
 
 namespace clustersim::hardware {
@@ -21,7 +23,8 @@ struct Kernel {
   bool backward = false;
   double flops = 0;              // executed FLOPs
   double bytes = 0;              // HBM bytes (memory-bound and fused attention kernels)
-  double m = 0, n = 0, k = 0, batch = 1;  // GEMM C(m x n) = A(m x k) B(k x n), batched
+  double m = 0, n = 0, k = 0, batch = 1;  // GEMM C(m x n) = A(m x k) B(k x n), batched;
+                                          // fused attention: m = sequence, n = head size
 };
 
 struct ComputePrecision {

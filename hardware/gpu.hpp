@@ -3,6 +3,7 @@
 // its generation that the compute-time model uses. Numbers come from presets (presets/data/gpus/*.json,
 // each with its source) or are built in code by tests.
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -10,6 +11,8 @@
 #include "common/units.hpp"
 
 namespace clustersim::hardware {
+
+struct Calibration;  // hardware/calibration.hpp
 
 enum class Precision { fp32, tf32, bf16, fp16, fp8 };
 inline constexpr std::array<Precision, 5> kAllPrecisions{Precision::fp32, Precision::tf32, Precision::bf16,
@@ -42,6 +45,9 @@ struct GpuSpec {
   GpuEfficiency efficiency;
   Bytes cuda_context = mib(600);   // device memory the driver context takes (outside PyTorch's allocator)
   Bytes workspace = mib(64);       // cuBLAS/cuDNN workspaces allocated through the caching allocator
+  // Measured kernel tables (`clustersim calibrate`); when present they replace the efficiency curves for
+  // the kernels and precisions they cover (hardware/calibration.hpp). Shared: copies of a GPU are cheap.
+  std::shared_ptr<const Calibration> calibration;
 
   [[nodiscard]] std::optional<FlopRate> peak_for(Precision p) const { return peak[static_cast<int>(p)]; }
   // Tensor-core throughput share left under a power cap: dynamic power ~ f V^2 with V ~ f, so the

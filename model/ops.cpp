@@ -95,6 +95,8 @@ std::vector<Op> layer_ops(const Model& m, const ShardContext& c, Pass pass) {
     op.executed_flops = (fwd ? 1.0 : 2.5) * conv * causal_share;
     op.bytes = (fwd ? 1.0 : 2.0) * T * (2.0 * q + 2.0 * kv) * e;
     op.gemm.n = d;  // head size: the kernel's efficiency depends on it
+    op.gemm.m = seq;  // sequence length (calibrated attention tables are by it)
+    op.gemm.batch = b * heads;
     ops.push_back(op);
   } else {
     // Materialised: scores S = QK^T (b*heads batched s x s x d), softmax (+mask, scale, dropout), PV.

@@ -1,5 +1,8 @@
 #include "presets/scenario_json.hpp"
 
+#include "presets/calibration_json.hpp"
+
+#include <fstream>
 #include <set>
 
 #include "common/format.hpp"
@@ -147,20 +150,34 @@ void allow_metadata(Reader& r) { r.allow({"name", "aliases", "description", "sou
 
 }  // namespace
 
-Expected<json> resolve(PresetKind kind, const json& j, const std::string& path) {
-  if (j.is_string()) {
-    auto e = find_preset(kind, j.get<std::string>(), path);
-    if (!e) return e.error();
-    return (*e)->json;
+namespace {
+// A preset by name, or from a file when the name ends in ".json" (a calibrated GPU written by
+// `clustersim calibrate`, or any preset of the user's; relative paths are to the working directory).
+Expected<json> named_preset(PresetKind kind, const std::string& name, const std::string& path) {
+  if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) {
+    std::ifstream in(name);
+    if (!in) return invalid(path, "cannot open the preset file '" + name + "'");
+    json j = json::parse(in, nullptr, false);
+    if (j.is_discarded()) return invalid(path, "the preset file '" + name + "' is not valid JSON");
+    if (!j.is_object()) return invalid(path, "the preset file '" + name + "' does not hold a JSON object");
+    return j;
   }
+  auto e = find_preset(kind, name, path);
+  if (!e) return e.error();
+  return (*e)->json;
+}
+}  // namespace
+
+Expected<json> resolve(PresetKind kind, const json& j, const std::string& path) {
+  if (j.is_string()) return named_preset(kind, j.get<std::string>(), path);
   if (!j.is_object())
     return invalid(path, std::string("expected a preset name or an object, got ") + type_name(j));
   if (!j.contains("base")) return j;
   const auto& base = j.at("base");
   if (!base.is_string()) return invalid(path + ".base", "expected a preset name");
-  auto e = find_preset(kind, base.get<std::string>(), path + ".base");
+  auto e = named_preset(kind, base.get<std::string>(), path + ".base");
   if (!e) return e.error();
-  json merged = (*e)->json;
+  json merged = *e;
   json patch = j;
   patch.erase("base");
   merged.merge_patch(patch);
@@ -252,6 +269,11 @@ Expected<hardware::GpuSpec> gpu_from_json(const json& in, const std::string& pat
     CS_TRY(er.quantity("kernel_overhead", ko, Dimension::seconds));
     g.efficiency.kernel_overhead = Seconds(ko);
     CS_TRY(er.finish());
+  }
+  if (r.has("calibration")) {
+    auto cal = calibration_from_json(j.at("calibration"), r.at("calibration"));
+    if (!cal) return cal.error();
+    g.calibration = std::make_shared<const hardware::Calibration>(std::move(*cal));
   }
   if (r.has("memory_overheads")) {
     Reader mr(j.at("memory_overheads"), r.at("memory_overheads"));
@@ -345,7 +367,7 @@ Expected<strategies::TrainingSpec> training_from_json(const json& j, const std::
     else return invalid(r.at("grad_precision"), "'" + gp + "' is not one of fp32, bf16");
   }
   CS_TRY(r.number("optimizer_bytes_per_param", t.optimizer_bytes_per_param));
-  CS_TRY(r.choice("framework", t.framework, strategies::parse_framework, "megatron, deepspeed, fsdp"));
+  CS_TRY(r.choice("framework", t.framework, strategies::parse_framework, "megatron, deepspeed, fsdp, pytorch"));
   CS_TRY(r.number("loss_bytes_per_logit", t.loss_bytes_per_logit));
   CS_TRY(r.integer("nccl_channels", t.nccl_channels));
   CS_TRY(r.boolean("fused_elementwise", t.fused_elementwise));

@@ -1,5 +1,7 @@
 #include "presets/validation_runs.hpp"
 
+#include "presets/calibration_json.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -78,10 +80,11 @@ class Record {
 };
 
 enum class Family { megatron_legacy, megatron_core, megatron_ci, deepspeed_zero3, composer_fsdp, torchtitan,
-                    lightning_ddp, metaseq, other };
+                    lightning_ddp, metaseq, harness, other };
 
 Family family_of(const std::string& framework, const std::string& group) {
   if (has(group, "Megatron-LM CI")) return Family::megatron_ci;
+  if (has(framework, "clustersim measure harness")) return Family::harness;
   if (has(framework, "torchtitan")) return Family::torchtitan;
   if (has(framework, "Composer")) return Family::composer_fsdp;
   if (has(framework, "DeepSpeed ZeRO-3")) return Family::deepspeed_zero3;
@@ -130,7 +133,7 @@ struct Mapping {
 };
 
 // Builds the scenario JSON for a record, or the reason it cannot be expressed.
-Expected<Mapping> map_record(Record& r, const json& raw) {
+Expected<Mapping> map_record(Record& r, const json& raw, const ValidateOptions& opt) {
   Mapping out;
   auto& A = out.assumptions;
   const std::string group = raw.value("group", std::string());
@@ -190,6 +193,15 @@ Expected<Mapping> map_record(Record& r, const json& raw) {
     m["linear_bias"] = false;
     m["dropout"] = false;
     A.push_back("MPT: learned positions, tied embeddings, no biases, no dropout (llm-foundry benchmark config)");
+  } else if (fam == Family::harness) {
+    // tools/measure's step model (its README): GPT-2 style, learned positions, LayerNorm and biases,
+    // the LM head tied to the embedding, no dropout.
+    m["position"] = "learned";
+    m["max_seq_length"] = *seq;
+    m["norm"] = "layernorm";
+    m["tied_embeddings"] = true;
+    m["linear_bias"] = true;
+    m["dropout"] = false;
   } else if (has(model_name, "BLOOM")) {
     m["position"] = "alibi";
     m["norm"] = "layernorm";
@@ -214,8 +226,20 @@ Expected<Mapping> map_record(Record& r, const json& raw) {
   const std::string gpu_type = r.loose("gpu_type");
   std::string node, gpu;
   json gpu_patch;
-  if (has(gpu_type, "TPU")) return invalid("", "TPU pods (torus topology) are not modelled yet");
-  if (has(gpu_type, "A100")) {
+  json calibrated;
+  if (opt.calibrated_gpu) {
+    const json& cal = opt.calibrated_gpu->at("calibration");
+    const std::string device = cal.value("device", std::string());
+    if (!same_device(gpu_type, device))
+      return invalid("", "measured on '" + gpu_type + "'; the --calibration preset is for '" + device + "'");
+    calibrated = *opt.calibrated_gpu;
+    A.push_back("gpu: the calibrated preset " + calibrated.value("name", std::string("?")));
+  }
+  if (!calibrated.is_null() && calibrated["calibration"].value("device_kind", std::string()) == "cpu") {
+    node = "cpu-host";
+  } else if (has(gpu_type, "TPU")) {
+    return invalid("", "TPU pods (torus topology) are not modelled yet");
+  } else if (has(gpu_type, "A100")) {
     if (has(gpu_type, "40GB") || has(gpu_type, "40 GB")) node = "dgx-a100-40gb";
     else node = "dgx-a100";
   } else if (has(gpu_type, "H200")) {
@@ -238,6 +262,7 @@ Expected<Mapping> map_record(Record& r, const json& raw) {
   if (!gpus) return invalid("", "num_gpus missing");
   json cluster = {{"base", node}};
   if (!gpu_patch.is_null()) cluster["gpu"] = gpu_patch;
+  if (!calibrated.is_null()) cluster["gpu"] = calibrated;
   auto node_preset = resolve(PresetKind::cluster, json(node), "cluster");
   const int preset_gpn = node_preset ? (*node_preset)["gpus_per_node"].get<int>() : 8;
   int per_node = gpn ? static_cast<int>(*gpn) : preset_gpn;
@@ -258,7 +283,8 @@ Expected<Mapping> map_record(Record& r, const json& raw) {
   json training;
   training["seq_length"] = *seq;
   const std::string prec = lower(r.loose("precision"));
-  if (has(prec, "fp8")) training["precision"] = "fp8";
+  if (fam == Family::harness && (has(prec, "fp32") || has(prec, "tf32"))) training["precision"] = "fp32";
+  else if (has(prec, "fp8")) training["precision"] = "fp8";
   else if (has(prec, "bf16")) training["precision"] = "bf16";
   else if (has(prec, "fp16")) training["precision"] = "fp16";
   else {
@@ -363,6 +389,7 @@ Expected<Mapping> map_record(Record& r, const json& raw) {
   } else if (fam == Family::megatron_legacy || fam == Family::deepspeed_zero3 || fam == Family::metaseq) {
     flash = false;  // before FlashAttention (2022): fused scale-mask-softmax on materialised scores
   }
+  if (fam == Family::harness) flash = r.loose("attention_impl") == "sdpa";
   L["attention"] = flash ? "flash" : "materialized";
   if (fam == Family::composer_fsdp && node_preset) {
     // llm-foundry's benchmark configs run the Triton FlashAttention kernel; FlashAttention-2 is
@@ -401,6 +428,14 @@ Expected<Mapping> map_record(Record& r, const json& raw) {
     if (loss_compiled) A.push_back("loss compiled with torch.compile (torchtitan 2025)");
   }
   else if (fam == Family::deepspeed_zero3) training["framework"] = "deepspeed";
+  if (fam == Family::harness) {
+    // Plain PyTorch: Adam's two fp32 moments beside fp32 weights and grads (no master copy), eager ops,
+    // and the eager fp32 loss at the start of backward: logits, log_softmax output and its gradient.
+    training["framework"] = "pytorch";
+    training["optimizer_bytes_per_param"] = 8.0;
+    training["fused_elementwise"] = false;
+    training["loss_bytes_per_logit"] = 12.0;
+  }
   if (fam == Family::lightning_ddp || fam == Family::torchtitan || fam == Family::composer_fsdp) {
     if (!training.contains("framework")) training["framework"] = "fsdp";  // PyTorch-native stack (eager ops)
   }
@@ -460,23 +495,23 @@ std::string verification_class(const std::string& v) {
   return "unknown";
 }
 
-Expected<json> record_scenario(const json& raw, std::vector<std::string>* assumptions) {
+Expected<json> record_scenario(const json& raw, std::vector<std::string>* assumptions, const ValidateOptions& options) {
   if (!raw.is_object()) return invalid("", "record is not a JSON object");
   Record r(raw);
-  auto mapped = map_record(r, raw);
+  auto mapped = map_record(r, raw, options);
   if (!mapped) return mapped.error();
   if (assumptions) *assumptions = mapped->assumptions;
   return mapped->scenario;
 }
 
-RecordResult validate_record(const json& raw) {
+RecordResult validate_record(const json& raw, const ValidateOptions& options) {
   RecordResult res;
   if (!raw.is_object()) {
     res.skipped = SkippedRecord{"?", "record is not a JSON object"};
     return res;
   }
   Record r(raw);
-  auto mapped = map_record(r, raw);
+  auto mapped = map_record(r, raw, options);
   if (!mapped) {
     res.skipped = SkippedRecord{r.id(), mapped.error().message};
     return res;

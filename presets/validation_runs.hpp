@@ -46,12 +46,20 @@ struct RecordResult {
   std::optional<SkippedRecord> skipped;
 };
 
+// How records are mapped beyond their own fields.
+struct ValidateOptions {
+  // A calibrated GPU preset (`clustersim calibrate`): records measured on its device (gpu_type names
+  // calibration.device) run on it; records of other devices are skipped with that reason.
+  const nlohmann::json* calibrated_gpu = nullptr;
+};
+
 // The scenario JSON a record maps to (what `validate --show ID` prints), with the assumptions made.
-Expected<nlohmann::json> record_scenario(const nlohmann::json& record, std::vector<std::string>* assumptions);
+Expected<nlohmann::json> record_scenario(const nlohmann::json& record, std::vector<std::string>* assumptions,
+                                         const ValidateOptions& options = {});
 
 // Maps, predicts and compares one record. Never throws on bad data: a wrong type in a field gives a
 // skip whose reason names the record and the field.
-RecordResult validate_record(const nlohmann::json& record);
+RecordResult validate_record(const nlohmann::json& record, const ValidateOptions& options = {});
 
 // The verification class of a record's free-text `verification` field.
 std::string verification_class(const std::string& verification);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "hardware/calibration.hpp"
 #include "strategies/memory.hpp"
 
 namespace clustersim::strategies {
@@ -90,6 +91,12 @@ UnitCosts unit_costs(const Scenario& sc) {
     // PyTorch's cross_entropy under autocast (see model/ops.hpp ShardContext).
     ctx.loss_bytes_forward = 18.0;
     ctx.loss_bytes_backward = 18.0;
+    if (T.precision == Precision::fp32) {
+      // Without autocast there is no cast: log_softmax reads and writes 4 bytes per logit; backward
+      // writes the NLL gradient and log_softmax_backward reads it and the output and writes the result.
+      ctx.loss_bytes_forward = 8.0;
+      ctx.loss_bytes_backward = 16.0;
+    }
   }
 
   // A model with the padded vocabulary for the embedding and LM head (Megatron pads to 128 x tp).
@@ -288,8 +295,10 @@ std::vector<RankCosts> rank_costs(const Scenario& sc, const MemoryReport& mem) {
     // and the 16-bit weight (2 B); gradient-norm clipping reads the grads (4 B) and zeroing writes them
     // (4 B): 38 bytes per local parameter, memory-bound.
     const double opt_params = rc.params / (L.zero >= 1 ? d : 1);
-    rc.optimizer = Seconds(38.0 * opt_params / (gpu.hbm_bandwidth.value * gpu.efficiency.hbm)) +
-                   gpu.efficiency.kernel_overhead * 10.0;
+    const std::optional<Seconds> measured = gpu.calibration ? gpu.calibration->optimizer_time(38.0 * opt_params) : std::nullopt;
+    rc.optimizer = measured ? *measured
+                            : Seconds(38.0 * opt_params / (gpu.hbm_bandwidth.value * gpu.efficiency.hbm)) +
+                                  gpu.efficiency.kernel_overhead * 10.0;
     out.push_back(rc);
   }
   return out;

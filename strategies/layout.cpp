@@ -31,6 +31,7 @@ const char* to_string(Framework f) {
     case Framework::megatron: return "megatron";
     case Framework::deepspeed: return "deepspeed";
     case Framework::fsdp: return "fsdp";
+    case Framework::pytorch: return "pytorch";
   }
   return "?";
 }
@@ -38,6 +39,7 @@ std::optional<Framework> parse_framework(std::string_view s) {
   if (s == "megatron" || s == "nemo") return Framework::megatron;
   if (s == "deepspeed") return Framework::deepspeed;
   if (s == "fsdp" || s == "torchtitan" || s == "fsdp2") return Framework::fsdp;
+  if (s == "pytorch" || s == "ddp") return Framework::pytorch;
   return std::nullopt;
 }
 

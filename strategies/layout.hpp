@@ -67,7 +67,8 @@ struct LayoutSpec {
 // sec. 3): Megatron keeps 16-bit weights beside the fp32 master in the optimizer; FSDP2 (torchtitan) and
 // DeepSpeed ZeRO-3 shard the parameters, FSDP keeping only the fp32 shard (the master) and gathering
 // 16-bit copies per layer.
-enum class Framework { megatron, deepspeed, fsdp };
+// pytorch: plain PyTorch (eager modules, DDP), e.g. tools/measure's harness model.
+enum class Framework { megatron, deepspeed, fsdp, pytorch };
 const char* to_string(Framework f);
 std::optional<Framework> parse_framework(std::string_view s);
 

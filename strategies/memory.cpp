@@ -170,7 +170,9 @@ MemoryReport memory_report(const Scenario& sc) {
     }
     double logits = 0;
     if (st.has_head) {
-      activations += e * s * b * h / sp;  // final norm input of the micro-batch in its loss
+      // The final norm's input and the LM-head GEMM's input (the norm output, kept for the weight
+      // gradient) of the micro-batch in its loss; Megatron's theoretical memory counts both.
+      activations += 2.0 * e * s * b * h / sp;
       // The loss holds the logits (Megatron's vocab-parallel cross-entropy: 16-bit logits and an fp32
       // copy together, 6 s b V / t; memory-modelling notes sec. 2; TrainingSpec::loss_bytes_per_logit).
       logits = T.loss_bytes_per_logit * s * b * Vp / t;
@@ -190,7 +192,13 @@ MemoryReport memory_report(const Scenario& sc) {
     if (L.recompute == Recompute::selective) recompute_extra = act.quadratic;
     if (L.recompute == Recompute::selective_op) recompute_extra = act.full - act.stored;
     // During backward a layer's input gradient and output gradient coexist with its activations.
-    const double bwd = base + activations + recompute_extra + 2.0 * e * s * b * h / sp;
+    // Materialised attention adds the gradients of the probabilities and of the scores beside the saved
+    // probabilities: Megatron's fused softmax backward writes into its input gradient (one s^2 buffer),
+    // eager PyTorch allocates both (softmax_backward_data output beside the incoming gradient).
+    double attention_grads = 0;
+    if (L.attention == AttentionImpl::materialized)
+      attention_grads = (T.fused_elementwise ? 1.0 : 2.0) * e * ms.heads * s * s * b / t;
+    const double bwd = base + activations + recompute_extra + attention_grads + 2.0 * e * s * b * h / sp;
     double opt_extra = 0;
     if (T.precision == Precision::fp16 || gb < 4.0) opt_extra = params * 4.0 / shard_opt;
     const double opt = base + opt_extra;

@@ -58,7 +58,8 @@ TEST_CASE("the preset names of INTERFACES.md exist") {
 
 TEST_CASE("estimate answers for every preset model on every preset cluster") {
   // A valid layout for each pair: the largest tp within the node that divides heads, kv_heads and ffn,
-  // one pipeline stage per 8 layers' worth if the model is deep, dp over the rest; 16-bit precision the GPU has.
+  // one pipeline stage per 8 layers' worth if the model is deep, dp over the rest; 16-bit precision the GPU
+  // has (fp32 on a CPU host).
   for (const auto* me : presets::presets_of(presets::PresetKind::model)) {
     const auto m = clustersim::testing::preset_model(me->name);
     const auto& ms = m.spec();
@@ -73,7 +74,9 @@ TEST_CASE("estimate answers for every preset model on every preset cluster") {
         if (ms.layers % p == 0 && (cluster.total_gpus() / tp) % p == 0) { pp = p; break; }
       strategies::TrainingSpec t;
       t.seq_length = 2048;
-      t.precision = cluster.gpu.peak_for(hardware::Precision::bf16) ? hardware::Precision::bf16 : hardware::Precision::fp16;
+      t.precision = cluster.gpu.peak_for(hardware::Precision::bf16)   ? hardware::Precision::bf16
+                    : cluster.gpu.peak_for(hardware::Precision::fp16) ? hardware::Precision::fp16
+                                                                      : hardware::Precision::fp32;  // a CPU host
       const int dp = cluster.total_gpus() / (tp * pp);
       t.global_batch = static_cast<std::int64_t>(dp) * 8;
       auto sc = strategies::validate_scenario(m, cluster, t, {.tp = tp, .pp = pp, .recompute = strategies::Recompute::full});

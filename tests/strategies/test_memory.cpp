@@ -80,7 +80,8 @@ TEST_CASE("Korthikanti Figure 1 activation totals (first pipeline stage)") {
     const double h = static_cast<double>(sc.model.spec().hidden);
     const int inflight = memory_report(sc).stages.front().inflight_microbatches;
     const double sp = L.sequence_parallel ? L.tp : 1;
-    const double head = sc.stages.front().has_head ? 2.0 * s * b * h / sp : 0.0;
+    // (the final norm input and the LM-head GEMM input, 2 bytes each)
+    const double head = sc.stages.front().has_head ? 4.0 * s * b * h / sp : 0.0;
     return total - inflight * (8.0 * s * b + s * b * h / sp) - head;
   };
   SECTION("22B") {
