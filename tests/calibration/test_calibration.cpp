@@ -135,7 +135,7 @@ TEST_CASE("a CPU profile fits into a calibrated preset that reads back and drive
   CHECK(hardware::kernel_time(mem, plain, pr).value != Approx(hardware::kernel_time(mem, *gpu, pr).value));
 }
 
-TEST_CASE("bad profile entries are warnings naming the entry; the rest is used") {
+TEST_CASE("bad profile entries are warnings naming the entry, and the rest is used") {
   json p = cpu_profile();
   p["gemm"].push_back(gemm_entry("fp32", 512, 64, 64, -1.0));             // non-positive time
   p["gemm"].push_back(gemm_entry("bf16", 64, 64, 64, 1e-5));              // the preset has no bf16 peak
