@@ -63,6 +63,9 @@ int run_calibrate(const CalibrateOptions& o) {
                              g["dtype"].get<std::string>(), g["shapes"].get<int>(), g["grid"].get<std::string>(),
                              g["range"].get<std::string>(), g["best_flops_per_s"].get<double>(),
                              100.0 * g["best_share_of_peak"].get<double>());
+  if (s["gemm_sustained"].is_number())
+    std::cout << fmt::format("  GEMMs in a step (after a memory-bound kernel) keep {:.0f}% of their isolated speed: gemm_sustained\n",
+                             100.0 * s["gemm_sustained"].get<double>());
   auto curve = [](const char* what, const json& c) {
     if (c.is_null()) {
       std::cout << fmt::format("  {}: not measured (the preset's default model is used)\n", what);
@@ -73,7 +76,7 @@ int run_calibrate(const CalibrateOptions& o) {
   };
   curve("memory-bound kernels", s["memory_bound"]);
   curve("optimizer step", s["optimizer"]);
-  std::cout << fmt::format("  attention: {} fused points; {} materialised runs (costed as GEMMs + softmax from the tables above)\n",
+  std::cout << fmt::format("  attention: {} fused points; {} materialised runs (the attention core of materialised layouts)\n",
                            s["attention"]["fused_points"].get<int>(), s["attention"]["materialized_runs"].get<int>());
   std::cout << fmt::format("  collectives: {} busbw curve(s) (calibration.collectives: topology.calibration entries)\n",
                            s["collectives"].get<int>());

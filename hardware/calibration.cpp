@@ -58,7 +58,8 @@ const GemmTable* Calibration::gemm_table(Precision p) const {
 std::optional<Seconds> Calibration::gemm_time(Precision p, double m, double n, double k, double batch) const {
   const GemmTable* t = gemm_table(p);
   if (!t || m <= 0 || n <= 0 || k <= 0) return std::nullopt;
-  const double q[3] = {m * std::max(1.0, batch), n, k};
+  const bool loop_batch = device_kind == "cpu";  // see the header: CPU BLAS loops over the batch
+  const double q[3] = {loop_batch ? m : m * std::max(1.0, batch), n, k};
   const std::vector<double>* axes[3] = {&t->m, &t->n, &t->k};
   std::size_t idx[3];
   double w[3];
@@ -84,11 +85,14 @@ std::optional<Seconds> Calibration::gemm_time(Precision p, double m, double n, d
         const double weight = (di ? w[0] : 1 - w[0]) * (dj ? w[1] : 1 - w[1]) * (dl ? w[2] : 1 - w[2]);
         if (weight > 0) log_t += weight * at(di, dj, dl);
       }
-  return Seconds(std::exp2(log_t) * scale);
+  return Seconds(std::exp2(log_t) * scale * (loop_batch ? std::max(1.0, batch) : 1.0));
 }
 
-std::optional<Seconds> Calibration::memory_time(double bytes) const {
-  if (memory_bound.empty() || bytes <= 0) return std::nullopt;
+std::optional<Seconds> Calibration::memory_time(double bytes, MemoryKernel kind) const {
+  if (bytes <= 0) return std::nullopt;
+  const SizeCurve& own = memory_kernels[static_cast<int>(kind)];
+  if (!own.empty()) return Seconds(interpolate_time(own, bytes));
+  if (memory_bound.empty()) return std::nullopt;
   return Seconds(interpolate_time(memory_bound, bytes));
 }
 
@@ -113,6 +117,17 @@ std::optional<Seconds> Calibration::attention_time(bool backward, double seq, do
   return Seconds(flops / rate);
 }
 
+std::optional<Seconds> Calibration::materialized_attention_time(bool backward, double seq, double batch_heads,
+                                                                double head_dim) const {
+  const SizeCurve& c = backward ? materialized_backward : materialized_forward;
+  if (c.empty() || seq <= 0 || batch_heads <= 0 || materialized_head_dim <= 0) return std::nullopt;
+  double per;
+  if (seq <= c.size.front()) per = c.value.front();
+  else if (seq >= c.size.back()) per = c.value.back() * (seq / c.size.back()) * (seq / c.size.back());
+  else per = interpolate_time(c, seq);
+  return Seconds(per * batch_heads * (head_dim > 0 ? head_dim / materialized_head_dim : 1.0));
+}
+
 Expected<Calibration> validate_calibration(const Calibration& c, const std::string& path) {
   for (std::size_t g = 0; g < c.gemm.size(); ++g) {
     const auto& t = c.gemm[g];
@@ -132,8 +147,14 @@ Expected<Calibration> validate_calibration(const Calibration& c, const std::stri
   }
   if (auto e = check_curve(c.memory_bound, path + ".memory_bound")) return *e;
   if (auto e = check_curve(c.optimizer, path + ".optimizer")) return *e;
+  for (auto k : kAllMemoryKernels)
+    if (auto e = check_curve(c.memory_kernels[static_cast<int>(k)], path + ".memory_bound.kernels." + to_string(k))) return *e;
   if (auto e = check_curve(c.attention_forward, path + ".attention_forward")) return *e;
   if (auto e = check_curve(c.attention_backward, path + ".attention_backward")) return *e;
+  if (auto e = check_curve(c.materialized_forward, path + ".materialized_attention.forward")) return *e;
+  if (auto e = check_curve(c.materialized_backward, path + ".materialized_attention.backward")) return *e;
+  if ((!c.materialized_forward.empty() || !c.materialized_backward.empty()) && !(c.materialized_head_dim > 0))
+    return invalid(path + ".materialized_attention.head_dim", "must be positive, got " + num(c.materialized_head_dim));
   return c;
 }
 

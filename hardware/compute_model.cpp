@@ -29,6 +29,26 @@ double gemm_shape_efficiency(const Kernel& g, const GpuSpec& gpu) {
   return wave_eff * k_eff;
 }
 
+const char* to_string(MemoryKernel k) {
+  switch (k) {
+    case MemoryKernel::generic: return "generic";
+    case MemoryKernel::copy: return "copy";
+    case MemoryKernel::add: return "add";
+    case MemoryKernel::layernorm: return "layernorm";
+    case MemoryKernel::softmax: return "softmax";
+    case MemoryKernel::log_softmax: return "log_softmax";
+    case MemoryKernel::gelu: return "gelu";
+    case MemoryKernel::swiglu: return "swiglu";
+  }
+  return "?";
+}
+
+std::optional<MemoryKernel> parse_memory_kernel(std::string_view s) {
+  for (auto k : kAllMemoryKernels)
+    if (s == to_string(k)) return k;
+  return std::nullopt;
+}
+
 namespace {
 // A kernel's time from the GPU's measured tables, when they cover it (hardware/calibration.hpp).
 std::optional<Seconds> calibrated_time(const Kernel& op, const GpuSpec& gpu, const ComputePrecision& pr) {
@@ -40,7 +60,7 @@ std::optional<Seconds> calibrated_time(const Kernel& op, const GpuSpec& gpu, con
         return *t / gpu.efficiency.gemm_sustained;  // the step keeps this share of the isolated benchmark
       return std::nullopt;
     case KernelKind::fused_attention: return cal.attention_time(op.backward, op.m, op.flops);
-    case KernelKind::memory_bound: return cal.memory_time(op.bytes);
+    case KernelKind::memory_bound: return cal.memory_time(op.bytes, op.memory_kernel);
   }
   return std::nullopt;
 }

@@ -11,11 +11,23 @@
 // P is the dense peak of the GEMM precision, B_hbm the HBM bandwidth, e_* the GPU's efficiencies.
 // A calibrated GPU (GpuSpec::calibration) takes a kernel's time from its measured tables instead,
 // where they cover the kernel's kind and precision (a GEMM still divided by gemm_sustained).
+#include <array>
+#include <optional>
+#include <string_view>
+
 #include "hardware/gpu.hpp"
 
 namespace clustersim::hardware {
 
 enum class KernelKind { gemm, fused_attention, memory_bound };
+// What a memory-bound kernel does, for calibrated devices whose measured bandwidth differs by kernel
+// (an exp-heavy softmax streams slower than a copy, most of all on CPUs). The names are tools/measure's.
+enum class MemoryKernel { generic, copy, add, layernorm, softmax, log_softmax, gelu, swiglu };
+inline constexpr std::array<MemoryKernel, 8> kAllMemoryKernels{
+    MemoryKernel::generic, MemoryKernel::copy,        MemoryKernel::add,  MemoryKernel::layernorm,
+    MemoryKernel::softmax, MemoryKernel::log_softmax, MemoryKernel::gelu, MemoryKernel::swiglu};
+const char* to_string(MemoryKernel k);
+std::optional<MemoryKernel> parse_memory_kernel(std::string_view s);
 
 // What the device model needs to know of a kernel (the model layer's ops are lowered to this).
 struct Kernel {
@@ -23,6 +35,7 @@ struct Kernel {
   bool backward = false;
   double flops = 0;              // executed FLOPs
   double bytes = 0;              // HBM bytes (memory-bound and fused attention kernels)
+  MemoryKernel memory_kernel = MemoryKernel::generic;  // memory-bound kernels
   double m = 0, n = 0, k = 0, batch = 1;  // GEMM C(m x n) = A(m x k) B(k x n), batched;
                                           // fused attention: m = sequence, n = head size
 };

@@ -106,6 +106,10 @@ std::vector<Op> layer_ops(const Model& m, const ShardContext& c, Pass pass) {
       // fused scale-mask-softmax reads scores and writes probabilities; dropout reads them and writes
       // the output and a 1-byte mask (Megatron FusedScaleMaskSoftmax + dropout).
       const double elems = batch * seq * seq;
+      if (eager) {
+        // Eager PyTorch scales and masks the scores in two kernels of their own before the softmax.
+        for (int i = 0; i < 2; ++i) ops.push_back(mem("attention_scale_mask", pass, elems * 2.0 * e, 0.0, true));
+      }
       ops.push_back(mem("softmax", pass, elems * 2.0 * e, 0.0, true));
       if (s.dropout) ops.push_back(mem("attention_dropout", pass, elems * (2.0 * e + 1.0), 0.0, true));
       ops.push_back(gemm("attention_context", pass, seq, d, seq, batch, true));
@@ -115,9 +119,20 @@ std::vector<Op> layer_ops(const Model& m, const ShardContext& c, Pass pass) {
       const double elems = batch * seq * seq;
       if (s.dropout) ops.push_back(mem("attention_dropout", pass, elems * (2.0 * e + 1.0), 0.0, true));
       ops.push_back(mem("softmax", pass, elems * 3.0 * e, 0.0, true));
+      if (eager)
+        for (int i = 0; i < 2; ++i) ops.push_back(mem("attention_scale_mask", pass, elems * 2.0 * e, 0.0, true));
       ops.push_back(gemm("attention_scores", pass, seq, d, seq, batch, true));   // dQ = dS K
       ops.push_back(gemm("attention_scores", pass, seq, d, seq, batch, true));   // dK = dS^T Q
     }
+  }
+  if (eager) {
+    // Eager attention moves heads between (b, s, a, d) and (b, a, s, d): the batched matmuls of a
+    // materialised attention need contiguous Q, K and V (copies of the transposed views), and the
+    // attention output is transposed back into a contiguous (b, s, h) tensor; backward copies the
+    // gradients the same way (ATen reshape/contiguous).
+    if (c.attention == AttentionImpl::materialized)
+      ops.push_back(mem("qkv_head_transpose", pass, 2.0 * T * (q + 2.0 * kv) * e, 0.0, true));
+    ops.push_back(mem("head_transpose", pass, 2.0 * T * q * e));
   }
   linear(ops, "out_proj", pass, T, h, q);
   // bias + dropout + residual add: reads the projection output and the residual, writes the sum (+mask).

@@ -140,7 +140,8 @@ SizeCurve curve_of(std::vector<std::pair<double, double>> pts) {
 bool same_device(const std::string& a, const std::string& b) { return !a.empty() && normalized(a) == normalized(b); }
 
 Expected<Calibration> calibration_from_json(const json& j, const std::string& path) {
-  if (auto e = check_keys(j, path, {"device", "device_kind", "measured", "gemm", "memory_bound", "optimizer", "attention", "collectives"}))
+  if (auto e = check_keys(j, path, {"device", "device_kind", "measured", "gemm", "memory_bound", "optimizer", "attention",
+                                    "materialized_attention", "collectives"}))
     return *e;
   Calibration c;
   for (const char* key : {"device", "device_kind", "measured"}) {
@@ -168,8 +169,25 @@ Expected<Calibration> calibration_from_json(const json& j, const std::string& pa
       c.gemm.push_back(std::move(t));
     }
   }
-  if (j.contains("memory_bound"))
-    if (auto e = read_curve(j.at("memory_bound"), path + ".memory_bound", "bytes", "seconds", c.memory_bound)) return *e;
+  if (j.contains("memory_bound")) {
+    json mb = j.at("memory_bound");
+    json kernels;
+    if (mb.is_object() && mb.contains("kernels")) {
+      kernels = mb.at("kernels");
+      mb.erase("kernels");
+    }
+    if (auto e = read_curve(mb, path + ".memory_bound", "bytes", "seconds", c.memory_bound)) return *e;
+    if (!kernels.is_null()) {
+      const std::string kp = path + ".memory_bound.kernels";
+      if (!kernels.is_object()) return invalid(kp, std::string("expected an object of kernel: curve, got ") + json_type_name(kernels));
+      for (const auto& [name, curve] : kernels.items()) {
+        const auto kind = hardware::parse_memory_kernel(name);
+        if (!kind || *kind == hardware::MemoryKernel::generic)
+          return invalid(kp + "." + name, "not a kernel kind (copy, add, layernorm, softmax, log_softmax, gelu, swiglu)");
+        if (auto e = read_curve(curve, kp + "." + name, "bytes", "seconds", c.memory_kernels[static_cast<int>(*kind)])) return *e;
+      }
+    }
+  }
   if (j.contains("optimizer"))
     if (auto e = read_curve(j.at("optimizer"), path + ".optimizer", "bytes", "seconds", c.optimizer)) return *e;
   if (j.contains("attention")) {
@@ -179,6 +197,17 @@ Expected<Calibration> calibration_from_json(const json& j, const std::string& pa
       if (auto e = read_curve(a.at("forward"), path + ".attention.forward", "seq", "flops_per_s", c.attention_forward)) return *e;
     if (a.contains("backward"))
       if (auto e = read_curve(a.at("backward"), path + ".attention.backward", "seq", "flops_per_s", c.attention_backward)) return *e;
+  }
+  if (j.contains("materialized_attention")) {
+    const auto& a = j.at("materialized_attention");
+    const std::string ap = path + ".materialized_attention";
+    if (auto e = check_keys(a, ap, {"head_dim", "forward", "backward"})) return *e;
+    if (!a.contains("head_dim") || !a.at("head_dim").is_number()) return invalid(ap + ".head_dim", "is required (a number)");
+    c.materialized_head_dim = a.at("head_dim").get<double>();
+    if (a.contains("forward"))
+      if (auto e = read_curve(a.at("forward"), ap + ".forward", "seq", "seconds_per_head", c.materialized_forward)) return *e;
+    if (a.contains("backward"))
+      if (auto e = read_curve(a.at("backward"), ap + ".backward", "seq", "seconds_per_head", c.materialized_backward)) return *e;
   }
   // "collectives" is a topology calibration list; the topology reader checks it where it is used.
   return hardware::validate_calibration(c, path);
@@ -315,8 +344,22 @@ Expected<CalibrationFit> fit_profile(const json& profile, const json& base, cons
     cal.gemm.push_back(std::move(t));
   }
 
+  // --- GEMMs as a step runs them: right after a memory-bound kernel. The median ratio of isolated to
+  // in-step time is the device's gemm_sustained (the share of the isolated GEMM speed a step keeps). ---
+  std::vector<double> sustained;
+  const json& inter = section(profile, "gemm_interleaved", W);
+  for (std::size_t i = 0; i < inter.size(); ++i) {
+    Entry e(inter[i], "gemm_interleaved[" + std::to_string(i) + "]", W);
+    const auto alone = e.positive("gemm_s"), in_step = e.positive("in_step_s");
+    if (!e.ok()) continue;
+    sustained.push_back(std::min(1.0, *alone / *in_step));
+  }
+  std::optional<double> gemm_sustained;
+  if (!sustained.empty()) gemm_sustained = median(sustained);
+
   // --- memory-bound kernels and the optimizer step ---
   std::map<double, std::vector<std::pair<double, double>>> by_elements;  // elements -> (bytes, seconds)
+  std::map<hardware::MemoryKernel, std::vector<std::pair<double, double>>> by_kernel;
   std::vector<std::pair<double, double>> adam;
   std::set<std::string> kernels;
   const json& mem = section(profile, "memory_bound", W);
@@ -330,6 +373,10 @@ Expected<CalibrationFit> fit_profile(const json& profile, const json& base, cons
     } else {
       by_elements[*elements].emplace_back(*bytes, *t);
       kernels.insert(*kernel);
+      if (auto kind = hardware::parse_memory_kernel(*kernel); kind && *kind != hardware::MemoryKernel::generic)
+        by_kernel[*kind].emplace_back(*bytes, *t);
+      else
+        W.push_back("memory_bound[" + std::to_string(i) + "]: kernel '" + *kernel + "' has no curve of its own; counted in the median curve only");
     }
   }
   // At each size the median over kernel kinds of bytes and of bandwidth: one curve for every
@@ -348,6 +395,7 @@ Expected<CalibrationFit> fit_profile(const json& profile, const json& base, cons
     return json{{"points", c.size.size()}, {"bytes_range", fmt::format("{:g}..{:g}", c.size.front(), c.size.back())},
                 {"floor_s", c.value.front()}, {"best_bytes_per_s", best}};
   };
+  for (const auto& [kind, pts] : by_kernel) cal.memory_kernels[static_cast<int>(kind)] = curve_of(pts);
   if (!mem_pts.empty()) {
     cal.memory_bound = curve_of(mem_pts);
     mem_summary = describe(cal.memory_bound);
@@ -360,6 +408,11 @@ Expected<CalibrationFit> fit_profile(const json& profile, const json& base, cons
 
   // --- fused attention (materialised runs are GEMMs + softmax, costed from those tables) ---
   std::vector<std::pair<double, double>> att_f, att_b;
+  struct Materialized {
+    double seq, head_dim, per_head;
+    bool backward;
+  };
+  std::vector<Materialized> mat;
   int materialized = 0;
   const json& att = section(profile, "attention", W);
   for (std::size_t i = 0; i < att.size(); ++i) {
@@ -368,12 +421,30 @@ Expected<CalibrationFit> fit_profile(const json& profile, const json& base, cons
     const auto pass = e.text("pass");
     const auto seq = e.positive("seq"), flops = e.positive("flops"), t = e.positive("median_s");
     if (!e.ok()) continue;
-    if (*impl == "materialized") { ++materialized; continue; }
     if (*pass != "forward" && *pass != "backward") { e.fail("pass '" + *pass + "' is not forward or backward"); continue; }
+    if (*impl == "materialized") {
+      const auto batch = e.positive("batch"), heads = e.positive("heads"), head_dim = e.positive("head_dim");
+      if (!e.ok()) continue;
+      ++materialized;
+      mat.push_back({*seq, *head_dim, *t / (*batch * *heads), *pass == "backward"});
+      continue;
+    }
     (*pass == "forward" ? att_f : att_b).emplace_back(*seq, *flops / *t);
   }
   if (!att_f.empty()) cal.attention_forward = curve_of(att_f);
   if (!att_b.empty()) cal.attention_backward = curve_of(att_b);
+  if (!mat.empty()) {
+    // One head size (the most measured one) makes the curves; the cost model scales to others.
+    std::map<double, int> dims;
+    for (const auto& x : mat) ++dims[x.head_dim];
+    const double d = std::max_element(dims.begin(), dims.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
+    std::vector<std::pair<double, double>> f, b;
+    for (const auto& x : mat)
+      if (x.head_dim == d) (x.backward ? b : f).emplace_back(x.seq, x.per_head);
+    cal.materialized_head_dim = d;
+    if (!f.empty()) cal.materialized_forward = curve_of(f);
+    if (!b.empty()) cal.materialized_backward = curve_of(b);
+  }
 
   // --- collectives: busbw curves in the topology calibration format ---
   std::map<std::pair<std::string, int>, std::vector<std::pair<double, double>>> coll;
@@ -405,7 +476,14 @@ Expected<CalibrationFit> fit_profile(const json& profile, const json& base, cons
   for (const auto& t : cal.gemm)
     tables.push_back({{"dtype", hardware::to_string(t.precision)}, {"m", t.m}, {"n", t.n}, {"k", t.k}, {"seconds", t.seconds}});
   block["gemm"] = tables;
-  if (!cal.memory_bound.empty()) block["memory_bound"] = curve_json(cal.memory_bound, "bytes", "seconds");
+  if (!cal.memory_bound.empty()) {
+    block["memory_bound"] = curve_json(cal.memory_bound, "bytes", "seconds");
+    json per_kernel = json::object();
+    for (auto k : hardware::kAllMemoryKernels)
+      if (!cal.memory_kernels[static_cast<int>(k)].empty())
+        per_kernel[hardware::to_string(k)] = curve_json(cal.memory_kernels[static_cast<int>(k)], "bytes", "seconds");
+    if (!per_kernel.empty()) block["memory_bound"]["kernels"] = per_kernel;
+  }
   if (!cal.optimizer.empty()) block["optimizer"] = curve_json(cal.optimizer, "bytes", "seconds");
   if (!cal.attention_forward.empty() || !cal.attention_backward.empty()) {
     json a = json::object();
@@ -413,9 +491,19 @@ Expected<CalibrationFit> fit_profile(const json& profile, const json& base, cons
     if (!cal.attention_backward.empty()) a["backward"] = curve_json(cal.attention_backward, "seq", "flops_per_s");
     block["attention"] = a;
   }
+  if (!cal.materialized_forward.empty() || !cal.materialized_backward.empty()) {
+    json a = {{"head_dim", cal.materialized_head_dim}};
+    if (!cal.materialized_forward.empty()) a["forward"] = curve_json(cal.materialized_forward, "seq", "seconds_per_head");
+    if (!cal.materialized_backward.empty()) a["backward"] = curve_json(cal.materialized_backward, "seq", "seconds_per_head");
+    block["materialized_attention"] = a;
+  }
   if (!collectives.empty()) block["collectives"] = collectives;
 
   json preset = base;
+  if (gemm_sustained) {
+    if (!preset.contains("efficiency") || !preset["efficiency"].is_object()) preset["efficiency"] = json::object();
+    preset["efficiency"]["gemm_sustained"] = *gemm_sustained;
+  }
   preset["name"] = name;
   preset.erase("aliases");  // the base's aliases stay the base's
   preset["description"] = base.value("description", base_name) + " — calibrated on '" + dev_name + "'";
@@ -423,10 +511,15 @@ Expected<CalibrationFit> fit_profile(const json& profile, const json& base, cons
   if (!preset.contains("sources") || !preset["sources"].is_object()) preset["sources"] = json::object();
   preset["sources"]["calibration"] = "measured with tools/measure on '" + dev_name + "' " + cal.measured +
                                      "; fitted by clustersim calibrate from preset " + base_name;
+  if (gemm_sustained)
+    preset["sources"]["efficiency.gemm_sustained"] =
+        fmt::format("measured: median over {} GEMM shapes of the isolated time / the time right after a memory-bound "
+                    "kernel (profile gemm_interleaved), {:.3f}", sustained.size(), *gemm_sustained);
   fit.preset = preset;
   fit.calibration = *valid;
   fit.summary = {{"device", dev_name}, {"device_kind", kind}, {"base", base_name}, {"name", name}, {"measured", cal.measured},
-                 {"gemm", gemm_summary}, {"memory_bound", mem_summary}, {"optimizer", opt_summary},
+                 {"gemm", gemm_summary}, {"gemm_sustained", gemm_sustained ? json(*gemm_sustained) : json(nullptr)},
+                 {"memory_bound", mem_summary}, {"optimizer", opt_summary},
                  {"attention", {{"fused_points", att_f.size() + att_b.size()}, {"materialized_runs", materialized}}},
                  {"collectives", collectives.size()}, {"warnings", W}};
   return fit;

@@ -2,12 +2,14 @@
 // Calibration profiles (tools/measure/README.md, schema clustersim.calibration-profile/1) fitted into a
 // calibrated GPU preset, and the "calibration" block of GPU presets read back (hardware/calibration.hpp).
 //
-// A calibrated preset is the base preset's JSON with:
+// A calibrated preset is the base preset's JSON with efficiency.gemm_sustained measured (profile
+// gemm_interleaved: GEMMs right after a memory-bound kernel, as in a step) and:
 //   "calibration": {
 //     "device", "device_kind", "measured",
 //     "gemm": [{"dtype", "m": [..], "n": [..], "k": [..], "seconds": [m x n x k, k fastest]}],
 //     "memory_bound": {"bytes": [..], "seconds": [..]},  "optimizer": {"bytes": [..], "seconds": [..]},
 //     "attention": {"forward": {"seq": [..], "flops_per_s": [..]}, "backward": {...}},
+//     "materialized_attention": {"head_dim", "forward": {"seq": [..], "seconds_per_head": [..]}, "backward": {...}},
 //     "collectives": [ topology.calibration entries: {op, ranks, ranks_per_node, points: [{size, busbw}]} ]
 //   }
 #include <string>

@@ -10,6 +10,7 @@ packages=(
   libqt6opengl6-dev fonts-dejavu-core               # (fonts for PDF reports)
                                    # Qt Charts' CMake package needs Qt6OpenGL
   libopenmpi-dev openmpi-bin                         # distributed sweeps (optional feature, tested in CI)
+  python3-torch libopenblas0-pthread                 # tools/measure calibration harness (CPU PyTorch) and its test
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -17,6 +17,18 @@ hardware::Kernel to_kernel(const model::Op& op) {
     case model::OpKind::flash_attention: k.kind = hardware::KernelKind::fused_attention; break;
     case model::OpKind::memory_bound: k.kind = hardware::KernelKind::memory_bound; break;
   }
+  if (op.kind == model::OpKind::memory_bound) {
+    // What the kernel does, for devices calibrated per kernel kind (hardware::MemoryKernel).
+    const std::string_view n = op.name;
+    using MK = hardware::MemoryKernel;
+    if (n.find("norm") != std::string_view::npos) k.memory_kernel = MK::layernorm;
+    else if (n == "softmax") k.memory_kernel = MK::softmax;
+    else if (n == "cross_entropy") k.memory_kernel = MK::log_softmax;
+    else if (n == "activation") k.memory_kernel = MK::gelu;
+    else if (n.rfind("swiglu", 0) == 0) k.memory_kernel = MK::swiglu;
+    else if (n == "residual_add" || n == "attention_dropout" || n == "attention_scale_mask") k.memory_kernel = MK::add;
+    else if (n == "embedding" || n.find("head_transpose") != std::string_view::npos) k.memory_kernel = MK::copy;
+  }
   k.backward = op.pass == model::Pass::backward;
   k.flops = op.executed_flops;
   k.bytes = op.bytes;
@@ -111,6 +123,20 @@ UnitCosts unit_costs(const Scenario& sc) {
   u.embedding_backward = cost_ops(model::embedding_ops(*padded_model, ctx, model::Pass::backward), gpu, pr);
   u.head_forward = cost_ops(model::head_ops(*padded_model, ctx, model::Pass::forward), gpu, pr);
   u.head_backward = cost_ops(model::head_ops(*padded_model, ctx, model::Pass::backward), gpu, pr);
+
+  // A device calibrated with measured materialised attention (QK^T, scale, mask, softmax, PV and their
+  // backward as the framework runs them) takes the attention core's time from it.
+  if (gpu.calibration && L.attention == AttentionImpl::materialized) {
+    const double batch_heads = b * static_cast<double>(ms.heads) / t;
+    const double d = static_cast<double>(m.head_dim());
+    for (auto* pass : {&u.layer_forward, &u.layer_backward}) {
+      const bool backward = pass == &u.layer_backward;
+      if (auto measured = gpu.calibration->materialized_attention_time(backward, s, batch_heads, d)) {
+        pass->time += *measured - pass->core_time;
+        pass->core_time = *measured;
+      }
+    }
+  }
 
   // --- TP collectives per layer and micro-batch (Korthikanti 2022 sec. 4.2.2; shared reference 4.2) ---
   const auto tp_group = hardware::group_shape(cl, t, 1);

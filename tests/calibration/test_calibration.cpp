@@ -9,6 +9,7 @@
 #include "presets/calibration_json.hpp"
 #include "presets/scenario_json.hpp"
 #include "presets/validation_runs.hpp"
+#include "../support/run.hpp"
 
 using namespace clustersim;
 using hardware::Calibration;
@@ -113,7 +114,9 @@ TEST_CASE("a CPU profile fits into a calibrated preset that reads back and drive
   CHECK(cal.gemm[0].m == std::vector<double>{64, 256});
   CHECK(cal.memory_bound.size.size() == 3);
   CHECK(cal.optimizer.size.size() == 3);
-  CHECK(cal.attention_forward.empty());  // materialised runs are costed from the GEMM and memory tables
+  CHECK(cal.attention_forward.empty());  // no fused attention measured
+  CHECK(cal.materialized_forward.size == std::vector<double>{256});  // the materialised run, per head
+  CHECK(cal.materialized_forward.value[0] == Approx(0.01 / 16));
   REQUIRE(fit->preset["calibration"]["collectives"].size() == 1);
   CHECK(fit->preset["calibration"]["collectives"][0]["points"].size() == 2);
   CHECK(fit->preset["name"] == "test-cpu");
@@ -242,4 +245,72 @@ TEST_CASE("harness step records map to plain-PyTorch fp32 scenarios on the calib
   auto skipped = presets::validate_record(other, opt);
   REQUIRE(skipped.skipped.has_value());
   CHECK(skipped.skipped->reason.find("the --calibration preset is for 'Test CPU'") != std::string::npos);
+}
+
+namespace {
+// The harness's profile and measured steps, committed (tests/data/calibration/README.md says where
+// and how they were measured).
+const std::string kProfile = std::string(CLUSTERSIM_SOURCE_DIR) + "/tests/data/calibration/cpu-profile.json";
+const std::string kSteps = std::string(CLUSTERSIM_SOURCE_DIR) + "/tests/data/calibration/cpu-steps.json";
+// The issue's targets for calibrated predictions of the measured steps.
+constexpr double kCalibratedTimeMedianTarget = 15.0;    // %
+constexpr double kCalibratedMemoryMedianTarget = 10.0;  // %
+}  // namespace
+
+TEST_CASE("calibrated predictions of the committed CPU steps are within the targets (calibrate + validate CLI)") {
+  const std::string out = "/tmp/clustersim-test-" + std::to_string(::getpid()) + "-cpu-calibrated.json";
+  std::remove(out.c_str());
+  auto cal = clustersim::testing::run_clustersim("calibrate " + kProfile + " --gpu host-cpu -o " + out + " --json", "cal");
+  INFO(cal.err);
+  REQUIRE(cal.rc == 0);
+  const json summary = json::parse(cal.out);
+  CHECK(summary["gemm"][0]["dtype"] == "fp32");
+  CHECK(summary["gemm_sustained"].get<double>() > 0.5);
+  CHECK(summary["gemm_sustained"].get<double>() <= 1.0);
+
+  // Never overwritten without --force.
+  auto again = clustersim::testing::run_clustersim("calibrate " + kProfile + " --gpu host-cpu -o " + out, "again");
+  CHECK(again.rc == 3);
+  CHECK(again.err.find("--force") != std::string::npos);
+  // The profile is of a CPU: a GPU preset refuses it, naming the field.
+  auto wrong = clustersim::testing::run_clustersim("calibrate " + kProfile + " --gpu h100-sxm -o " + out + ".x", "wrong");
+  CHECK(wrong.rc == 2);
+  CHECK(wrong.err.find("device.kind") != std::string::npos);
+
+  auto val = clustersim::testing::run_clustersim("validate " + kSteps + " --calibration " + out + " --json", "val");
+  INFO(val.err);
+  REQUIRE(val.rc == 0);
+  const json v = json::parse(val.out);
+  CHECK(v["skipped"].empty());
+  const auto& time = v["summary"]["time"];
+  const auto& memory = v["summary"]["memory"];
+  CHECK(time["n"].get<int>() >= 12);
+  CHECK(memory["n"].get<int>() >= 12);
+  CHECK(time["median_ape_pct"].get<double>() <= kCalibratedTimeMedianTarget);
+  CHECK(memory["median_ape_pct"].get<double>() <= kCalibratedMemoryMedianTarget);
+
+  // A scenario names the calibrated preset by its file, like any preset.
+  const json scenario = {{"model", {{"layers", 2}, {"hidden", 256}, {"heads", 4}, {"ffn_hidden", 1024}, {"vocab", 8192},
+                                    {"position", "learned"}, {"max_seq_length", 128}, {"tied_embeddings", true}}},
+                         {"cluster", {{"base", "cpu-host"}, {"gpu", out}}},
+                         {"training", {{"seq_length", 128}, {"global_batch", 2}, {"precision", "fp32"}, {"framework", "pytorch"}}},
+                         {"layout", {{"micro_batch", 2}, {"attention", "materialized"}}}};
+  auto sc = presets::scenario_from_json(scenario);
+  INFO((sc ? std::string() : sc.error().what()));
+  REQUIRE(sc.has_value());
+  CHECK(sc->cluster.gpu.calibration != nullptr);
+  std::remove(out.c_str());
+}
+
+TEST_CASE("validate --calibration with a file that is not a calibrated preset is an error naming the option") {
+  auto r = clustersim::testing::run_clustersim("validate " + kSteps + " --calibration " + kSteps, "notcal");
+  CHECK(r.rc == 2);
+  CHECK(r.err.find("--calibration") != std::string::npos);
+  // Without calibration, the harness's CPU is not a preset: every record is skipped with the reason.
+  auto plain = clustersim::testing::run_clustersim("validate " + kSteps + " --json", "plain");
+  REQUIRE(plain.rc == 0);
+  const json v = json::parse(plain.out);
+  CHECK(v["records"].empty());
+  REQUIRE_FALSE(v["skipped"].empty());
+  CHECK(v["skipped"][0]["reason"].get<std::string>().find("has no preset") != std::string::npos);
 }
