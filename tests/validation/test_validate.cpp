@@ -23,7 +23,7 @@ namespace {
 constexpr double kTargetTimeMedianPct = 8.0, kTargetTimeP90Pct = 20.0;
 constexpr double kTargetMemoryMedianPct = 3.0, kTargetMemoryP90Pct = 10.0;
 constexpr double kReachedTimeMedianPct = 9.0, kReachedTimeP90Pct = 27.5;
-constexpr double kReachedMemoryMedianPct = 4.5, kReachedMemoryP90Pct = 14.5;
+constexpr double kReachedMemoryMedianPct = 4.0, kReachedMemoryP90Pct = 14.5;
 constexpr int kMinPredictedRecords = 300;
 
 // A Megatron-style record with everything known.
