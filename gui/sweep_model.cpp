@@ -88,6 +88,8 @@ SweepResult run_layout_scan(const strategies::Scenario& base, const ScanSpec& sp
   for (int nd : nodes) {
     auto cluster = base.cluster;
     cluster.nodes = nd;
+    // The layouts of this cluster size on one fabric, as estimate and `clustersim sweep` cost them.
+    auto fabric = hardware::Fabric::build(cluster);
     for (int tp : tps)
       for (int pp : pps)
         for (int mb : mbs)
@@ -112,6 +114,7 @@ SweepResult run_layout_scan(const strategies::Scenario& base, const ScanSpec& sp
                 L.sequence_parallel = tp > 1;
                 L.stage_layers.clear();
                 auto sc = strategies::validate_scenario(base.model, cluster, base.training, L);
+                if (sc && fabric) sc = strategies::place_on_fabric(std::move(*sc), *fabric);
                 if (!sc) {
                   ++res.invalid;
                   if (res.first_invalid_reasons.size() < 5) res.first_invalid_reasons.push_back(sc.error().what());

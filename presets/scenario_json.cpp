@@ -451,7 +451,13 @@ Expected<strategies::Scenario> scenario_from_json(const json& j) {
     if (!l) return l.error();
     layout = *l;
   }
-  return strategies::validate_scenario(*model, *cluster, *training, layout);
+  auto sc = strategies::validate_scenario(*model, *cluster, *training, layout);
+  if (!sc) return sc.error();
+  // The cluster as a graph, with the ranks placed on it: the closed form costs every dimension's
+  // groups together on it (strategies/costs.cpp).
+  auto fabric = hardware::Fabric::build(sc->cluster);
+  if (!fabric) return fabric.error();
+  return strategies::place_on_fabric(std::move(*sc), std::move(*fabric));
 }
 
 json model_to_json(const model::ModelSpec& m) {

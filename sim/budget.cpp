@@ -161,6 +161,8 @@ LayoutSearch best_layouts(const model::Model& model, const hardware::ClusterSpec
   const int layers = model.spec().layers;
   std::map<std::string, int> reasons;
   double least_peak = 0, capacity = 0;
+  // Every layout placed on one fabric of the cluster, as estimate and sweeps cost them.
+  auto fabric = hardware::Fabric::build(cluster);
   for (int tp = 1; tp <= cluster.gpus_per_node; tp *= 2) {
     if (cluster.gpus_per_node % tp != 0) break;
     for (int pp = 1; pp <= std::min(layers, 64); ++pp) {
@@ -183,6 +185,7 @@ LayoutSearch best_layouts(const model::Model& model, const hardware::ClusterSpec
               L.recompute = rc;
               ++out.candidates;
               auto sc = strategies::validate_scenario(model, cluster, training, L);
+              if (sc && fabric) sc = strategies::place_on_fabric(std::move(*sc), *fabric);
               if (!sc) {
                 ++out.invalid;
                 ++reasons[sc.error().what()];

@@ -173,6 +173,11 @@ strategies::Scenario* LayoutEvaluator::scenario_for(const LayoutPoint& p) {
     st.has_embedding = r == 0;
     st.has_head = r == p.pp - 1;
   }
+  // The ranks of this layout on the base's fabric (shared, built once by the space).
+  if (auto e = strategies::place_layout(sc, space_->fabric(p.base))) {
+    if (!error_) error_ = *e;
+    return nullptr;
+  }
   return &sc;
 }
 

@@ -205,9 +205,13 @@ class SweepSpace {
   // The LayoutSpec of a point (the base layout's fixed fields with the point's values).
   [[nodiscard]] strategies::LayoutSpec layout_of(const LayoutPoint& p) const;
 
+  // The fabric of a base's cluster, built once by make() and shared by every layout and thread.
+  [[nodiscard]] const std::shared_ptr<const hardware::Fabric>& fabric(std::size_t base) const { return fabrics_[base]; }
+
  private:
   explicit SweepSpace(SweepSpec spec) : spec_(std::move(spec)) {}
   SweepSpec spec_;
+  std::vector<std::shared_ptr<const hardware::Fabric>> fabrics_;
   std::vector<ResolvedAxes> axes_;
   std::uint64_t size_ = 0;
 };

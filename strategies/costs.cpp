@@ -9,6 +9,9 @@
 namespace clustersim::strategies {
 
 using hardware::Collective;
+constexpr auto TP = hardware::ParallelDim::tp;
+constexpr auto PP = hardware::ParallelDim::pp;
+constexpr auto DP = hardware::ParallelDim::dp;
 
 hardware::Kernel to_kernel(const model::Op& op) {
   hardware::Kernel k;
@@ -42,6 +45,17 @@ hardware::Kernel to_kernel(const model::Op& op) {
 double dp_bucket_params(int dp) { return std::max(40e6, 1e6 * dp); }
 
 namespace {
+
+// One collective on every group of a dimension: on the scenario's fabric (all groups at once, sharing
+// links) when it has one, else on the two-level profile of one group (hardware/comm_model.hpp).
+hardware::CollectiveCost collective(const Scenario& sc, Collective op, Bytes size, hardware::ParallelDim dim,
+                                    hardware::GroupShape simple) {
+  if (sc.fabric && sc.placement.size(dim) > 1) {
+    const auto r = sc.fabric->cost(op, size, sc.placement, dim);
+    return {r.time, hardware::to_string(r.algorithm), r.bytes_sent_per_rank, r.busbw};
+  }
+  return hardware::collective_cost(sc.cluster, op, size, simple);
+}
 
 PassCost cost_ops(const std::vector<model::Op>& ops, const hardware::GpuSpec& gpu,
                  const hardware::ComputePrecision& pr) {
@@ -144,20 +158,20 @@ UnitCosts unit_costs(const Scenario& sc) {
   if (t > 1) {
     if (L.sequence_parallel) {
       // Forward: all-gather before QKV and MLP-up, reduce-scatter after out-proj and MLP-down.
-      const auto ag = hardware::collective_cost(cl, Collective::all_gather, act_bytes, tp_group).time;
-      const auto rs = hardware::collective_cost(cl, Collective::reduce_scatter, act_bytes, tp_group).time;
+      const auto ag = collective(sc, Collective::all_gather, act_bytes, TP, tp_group).time;
+      const auto rs = collective(sc, Collective::reduce_scatter, act_bytes, TP, tp_group).time;
       u.layer_tp_forward = (ag + rs) * 2.0;
       u.embedding_tp = rs;
       u.head_tp = ag;
     } else {
       // Forward: all-reduce after the attention and after the MLP (the f/g operators of Megatron).
-      const auto ar = hardware::collective_cost(cl, Collective::all_reduce, act_bytes, tp_group).time;
+      const auto ar = collective(sc, Collective::all_reduce, act_bytes, TP, tp_group).time;
       u.layer_tp_forward = ar * 2.0;
       u.embedding_tp = ar;
       u.head_tp = Seconds(0);
     }
     // Vocab-parallel cross-entropy all-reduces max, sum-exp and target logit: 3 x s b fp32 values.
-    u.head_tp += hardware::collective_cost(cl, Collective::all_reduce, Bytes(3.0 * s * b * 4.0), tp_group).time;
+    u.head_tp += collective(sc, Collective::all_reduce, Bytes(3.0 * s * b * 4.0), TP, tp_group).time;
   }
   // Bytes a TP rank sends for one forward collective of the full activation (ring: 2(t-1)/t for all-reduce
   // = one all-gather + one reduce-scatter).
@@ -169,7 +183,7 @@ UnitCosts unit_costs(const Scenario& sc) {
   // sec. 4.1); with SP the activation is already 1/t.
   const Bytes pp_msg(act_bytes.value / t);
   u.pp_message_bytes = pp_msg.value;
-  u.pp_send = p > 1 ? hardware::collective_cost(cl, Collective::send_recv, pp_msg, pp_pair).time : Seconds(0);
+  u.pp_send = p > 1 ? collective(sc, Collective::send_recv, pp_msg, PP, pp_pair).time : Seconds(0);
 
   switch (L.recompute) {
     case Recompute::none: break;
@@ -283,8 +297,8 @@ std::vector<RankCosts> rank_costs(const Scenario& sc, const MemoryReport& mem) {
       if (L.zero >= 3) {
         // Per micro-batch: gather parameters for forward and again for backward, reduce-scatter gradients
         // (ZeRO-3: 3 Psi traffic, 1.5x DDP; shared reference 4.3).
-        const auto ag = hardware::collective_cost(cl, Collective::all_gather, weights, dp_group);
-        const auto rs = hardware::collective_cost(cl, Collective::reduce_scatter, grads, dp_group);
+        const auto ag = collective(sc, Collective::all_gather, weights, DP, dp_group);
+        const auto rs = collective(sc, Collective::reduce_scatter, grads, DP, dp_group);
         rc.zero3_comm = ag.time * 2.0 + rs.time;
         const Seconds compute = rc.forward + rc.backward + rc.recompute;
         rc.zero3_exposed = L.overlap_param_gather
@@ -294,11 +308,11 @@ std::vector<RankCosts> rank_costs(const Scenario& sc, const MemoryReport& mem) {
         rc.dp_bytes = (2.0 * ag.bytes_sent_per_rank.value + rs.bytes_sent_per_rank.value) * sc.micro_batches;
       } else {
         const auto op = L.zero >= 1 ? Collective::reduce_scatter : Collective::all_reduce;
-        const auto red = hardware::collective_cost(cl, op, grads, dp_group);
+        const auto red = collective(sc, op, grads, DP, dp_group);
         rc.dp_reduce = red.time;
         rc.dp_bytes = red.bytes_sent_per_rank.value;
         if (L.zero >= 1) {
-          const auto ag = hardware::collective_cost(cl, Collective::all_gather, weights, dp_group);
+          const auto ag = collective(sc, Collective::all_gather, weights, DP, dp_group);
           rc.dp_gather = ag.time;
           rc.dp_bytes += ag.bytes_sent_per_rank.value;
         }

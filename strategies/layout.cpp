@@ -220,4 +220,27 @@ Expected<Scenario> validate_scenario(const model::Model& model, const hardware::
   return sc;
 }
 
+std::optional<Error> place_layout(Scenario& sc, const std::shared_ptr<const hardware::Fabric>& fabric) {
+  if (!fabric) {
+    sc.fabric.reset();
+    sc.placement = hardware::Placement();
+    return std::nullopt;
+  }
+  if (fabric->gpu_count() != sc.gpus)
+    return Error{ErrorCode::internal, "cluster", "the fabric has " + std::to_string(fabric->gpu_count()) +
+                                                     " GPUs, the scenario " + std::to_string(sc.gpus)};
+  const auto& L = sc.layout;
+  hardware::ParallelDegrees deg{.tp = L.tp, .cp = L.cp, .ep = L.ep, .dp = L.dp, .pp = L.pp};
+  auto placement = hardware::place(*fabric, deg);
+  if (!placement) return placement.error();
+  sc.fabric = fabric;
+  sc.placement = std::move(*placement);
+  return std::nullopt;
+}
+
+Expected<Scenario> place_on_fabric(Scenario sc, std::shared_ptr<const hardware::Fabric> fabric) {
+  if (auto e = place_layout(sc, fabric)) return *e;
+  return sc;
+}
+
 }  // namespace clustersim::strategies

@@ -6,12 +6,15 @@
 // returns a Scenario: a sealed, consistent object whose stage split and micro-batch count are known.
 // Errors name the field ("layout.tp") and the reason; nothing is clamped or guessed silently.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/expected.hpp"
 #include "hardware/cluster.hpp"
+#include "hardware/placement.hpp"
+#include "hardware/topology.hpp"
 #include "model/ops.hpp"
 #include "model/transformer.hpp"
 
@@ -123,9 +126,20 @@ struct Scenario {
   std::vector<StageSplit> stages;  // one per pipeline rank
   int gpus = 0;
   int micro_batches = 0;       // per pipeline flush: global_batch / (dp * micro_batch)
+  // The cluster as a graph and the ranks placed on it (place_on_fabric). With them, the closed form
+  // costs each parallel dimension's collectives with all of its groups running at once on the graph
+  // (shared NICs, rails, switch uplinks); without, on the two-level profile of one uncontended group.
+  std::shared_ptr<const hardware::Fabric> fabric;
+  hardware::Placement placement;
 };
 
 Expected<Scenario> validate_scenario(const model::Model& model, const hardware::ClusterSpec& cluster,
                                      const TrainingSpec& training, const LayoutSpec& layout);
+
+// Places the scenario's ranks on a fabric built for its cluster (Megatron's order, TP innermost). The
+// fabric is shared: build it once per cluster (hardware::Fabric::build) and place every layout on it.
+Expected<Scenario> place_on_fabric(Scenario sc, std::shared_ptr<const hardware::Fabric> fabric);
+// The same, in place, for evaluators that rewrite a scenario's layout (sweeps).
+std::optional<Error> place_layout(Scenario& sc, const std::shared_ptr<const hardware::Fabric>& fabric);
 
 }  // namespace clustersim::strategies

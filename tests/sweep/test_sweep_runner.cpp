@@ -49,7 +49,7 @@ double sign_key(const sim::SweepRow& r, sim::Objective o) {
 
 }  // namespace
 
-TEST_CASE("every evaluated row equals sim::estimate on the scenario validate_scenario builds") {
+TEST_CASE("every evaluated row equals sim::estimate on the scenario validate_scenario builds, on the fabric") {
   const auto spec = tight_spec();
   const auto space = make_space(spec);
   sim::SweepRunOptions o;
@@ -63,8 +63,10 @@ TEST_CASE("every evaluated row equals sim::estimate on the scenario validate_sce
   for (const auto& row : r.rows) {
     auto L = space.layout_of(row.point);
     if (row.point.dp_derived) L.dp = 0;
-    const auto sc = scenario(b.model, b.cluster, b.training, L);
-    const auto rep = sim::estimate(sc);
+    // The scenario validate_scenario builds, placed on the base's fabric as the sweep places it.
+    const auto sc = strategies::place_on_fabric(scenario(b.model, b.cluster, b.training, L), space.fabric(0));
+    REQUIRE(sc.has_value());
+    const auto rep = sim::estimate(*sc);
     INFO("index " << row.point.index);
     CHECK(row.memory_peak_bytes == std::round(rep.memory.peak_device.value));
     if (!rep.memory.fits) {
@@ -237,7 +239,9 @@ TEST_CASE("the simulate evaluator gives the discrete-event simulator's figures")
     const auto& row = r.rows[i];
     auto L = space.layout_of(row.point);
     if (row.point.dp_derived) L.dp = 0;
-    const auto sim_result = sim::simulate(scenario(b.model, b.cluster, b.training, L));
+    const auto placed = strategies::place_on_fabric(scenario(b.model, b.cluster, b.training, L), space.fabric(0));
+    REQUIRE(placed.has_value());
+    const auto sim_result = sim::simulate(*placed);
     REQUIRE(sim_result.has_value());
     CHECK(row.iteration_time_s == sim_result->report.iteration_time_s);
   }

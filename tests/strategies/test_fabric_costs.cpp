@@ -1,0 +1,74 @@
+// The closed form costs each parallel dimension's collectives on the scenario's fabric: every group of
+// the dimension at once, sharing the links they cross.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "hardware/topology.hpp"
+#include "presets/scenario_json.hpp"
+#include "strategies/costs.hpp"
+
+using namespace clustersim;
+using nlohmann::json;
+
+namespace {
+
+// GPT-style 1.3B-ish model on `nodes` DGX H100 nodes, data parallel over nodes with TP inside a node.
+json scenario_json(int nodes, const json& topology_patch, int tp) {
+  json cluster = {{"base", "dgx-h100"}, {"nodes", nodes}};
+  if (!topology_patch.is_null()) cluster["topology"] = topology_patch;
+  return {{"model", {{"layers", 24}, {"hidden", 2048}, {"heads", 16}, {"ffn_hidden", 8192}, {"vocab", 50304}}},
+          {"cluster", cluster},
+          {"training", {{"seq_length", 2048}, {"global_batch", 8 * nodes * 8 / tp}}},
+          {"layout", {{"tp", tp}, {"micro_batch", 1}}}};
+}
+
+strategies::Scenario make(const json& j) {
+  auto sc = presets::scenario_from_json(j);
+  if (!sc) FAIL(sc.error().what());
+  return *sc;
+}
+
+}  // namespace
+
+TEST_CASE("scenarios from JSON carry the fabric and the placement of their layout") {
+  const auto sc = make(scenario_json(4, nullptr, 2));
+  REQUIRE(sc.fabric != nullptr);
+  CHECK(sc.fabric->gpu_count() == 32);
+  CHECK(sc.placement.size(hardware::ParallelDim::tp) == 2);
+  CHECK(sc.placement.size(hardware::ParallelDim::dp) == 16);
+  // TP innermost: GPUs 0 and 1 form a TP group; GPU 0's DP group strides by 2.
+  CHECK(sc.placement.group_of(hardware::ParallelDim::tp, 0) == std::vector<int>{0, 1});
+  CHECK(sc.placement.group_of(hardware::ParallelDim::dp, 0)[1] == 2);
+}
+
+TEST_CASE("DP gradient reduction is the fabric's cost of all DP groups at once") {
+  const auto sc = make(scenario_json(4, nullptr, 2));
+  const auto rc = strategies::rank_costs(sc);
+  // fp32 main grads (Megatron default) of every parameter, all-reduced over the 16-member DP groups.
+  const Bytes grads(rc[0].params * 4.0);
+  const auto direct = sc.fabric->cost(hardware::Collective::all_reduce, grads, sc.placement, hardware::ParallelDim::dp);
+  CHECK(rc[0].dp_reduce.value == Approx(direct.time.value).epsilon(1e-12));
+  // Without the fabric the same scenario falls back to the two-level profile of one uncontended group.
+  auto plain = sc;
+  plain.fabric.reset();
+  const auto rc_plain = strategies::rank_costs(plain);
+  CHECK(rc_plain[0].dp_reduce.value > 0);
+}
+
+TEST_CASE("an oversubscribed, non-rail fabric slows the DP reduction that crosses leaf switches") {
+  // 64 nodes x 8 NICs = 512 NICs over 16-port-down leaves: DP rings of all 8 TP ranks of a node share
+  // leaf uplinks; 4:1 oversubscription leaves a quarter of the bandwidth up the tree.
+  const json base_topology = {{"network", {{"kind", "fat-tree"}, {"rail_optimized", false}, {"switch_radix", 32}}}};
+  json oversubscribed = base_topology;
+  oversubscribed["network"]["oversubscription"] = 4;
+  const auto full = make(scenario_json(64, base_topology, 8));
+  const auto thin = make(scenario_json(64, oversubscribed, 8));
+  const auto a = strategies::rank_costs(full)[0].dp_reduce.value;
+  const auto b = strategies::rank_costs(thin)[0].dp_reduce.value;
+  INFO("non-blocking " << a << " s, 4:1 " << b << " s");
+  // Rings cross a leaf boundary once per pair of nodes, so they lose less than the 4x of the uplinks
+  // (all-to-all traffic loses more: tests/hardware), but they do lose.
+  CHECK(b > 1.2 * a);
+  CHECK(b < 4.0 * a);
+}
