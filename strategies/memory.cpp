@@ -135,7 +135,15 @@ MemoryReport memory_report(const Scenario& sc) {
     sm.gradients = Bytes(params * gb / shard_grad);
     sm.optimizer = Bytes(params * T.optimizer_bytes_per_param / shard_opt);
     double transient_params = 0;
-    if (L.zero >= 3) {
+    if (L.zero >= 3 && T.framework == Framework::fsdp && p > 1) {
+      // FSDP under pipeline parallelism keeps the gathered parameters from the first micro-batch's
+      // forward to the last one's backward (torchtitan apply_fsdp: reshard_after_forward = False when PP
+      // is enabled, "to avoid per-microbatch all-gathers"), and accumulates unsharded gradients in the
+      // parameter dtype until the last micro-batch (torch.distributed.pipelining runs the backward of
+      // all but the last micro-batch with FSDP's set_requires_gradient_sync(False)).
+      sm.weights = Bytes(params * wb);
+      sm.gradients = Bytes(params * wb);
+    } else if (L.zero >= 3) {
       // FSDP/ZeRO-3 gathers one layer's full parameters (and prefetches the next) and its gradient.
       transient_params = 2.0 * per_layer_params * (wb + gb);
     }

@@ -137,6 +137,24 @@ TEST_CASE("Megatron keeps fp32 main grads: 18 bytes/param, 6 + 12/d with the dis
   CHECK((st1.weights + st1.gradients + st1.optimizer).value / st1.params == Approx(6.0 + 12.0 / 16));
 }
 
+TEST_CASE("FSDP keeps gathered weights and unsharded gradients across micro-batches under pipeline parallelism") {
+  // FSDP alone: only the fp32 shard (master + Adam, 12 + 4 = 16 bytes / d). With PP, torchtitan does not
+  // reshard after forward and gradients accumulate unsharded in the parameter dtype: + 2 + 2 bytes.
+  const auto m = gpt_model(8, 1024, 16);
+  const auto c = preset_cluster("dgx-a100", 2);  // 16 GPUs
+  TrainingSpec t = training(1024, 64);
+  t.framework = Framework::fsdp;
+  t.optimizer_bytes_per_param = 16.0;  // fp32 master 4 + Adam 8 + fp32 grad shard 4
+  t.grad_precision = GradPrecision::bf16;
+  const auto flat = memory_report(scenario(m, c, t, {.tp = 1, .pp = 1, .zero = 3})).stages.front();
+  CHECK(flat.weights.value == 0.0);
+  CHECK(flat.gradients.value == Approx(flat.params * 2.0 / 16));
+  const auto piped = memory_report(scenario(m, c, t, {.tp = 1, .pp = 2, .zero = 3})).stages.front();
+  CHECK(piped.weights.value == Approx(piped.params * 2.0));
+  CHECK(piped.gradients.value == Approx(piped.params * 2.0));
+  CHECK(piped.optimizer.value == Approx(piped.params * 16.0 / 8));  // still sharded over dp = 8
+}
+
 TEST_CASE("in-flight micro-batches per schedule") {
   const auto m = gpt_model(16, 1024, 16);
   const auto c = preset_cluster("dgx-a100", 1);
