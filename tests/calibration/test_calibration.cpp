@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 
 #include "hardware/calibration.hpp"
 #include "hardware/compute_model.hpp"
@@ -313,4 +315,25 @@ TEST_CASE("validate --calibration with a file that is not a calibrated preset is
   CHECK(v["records"].empty());
   REQUIRE_FALSE(v["skipped"].empty());
   CHECK(v["skipped"][0]["reason"].get<std::string>().find("has no preset") != std::string::npos);
+}
+
+TEST_CASE("a preset file that is missing or not JSON is an error naming the field") {
+  const json model = {{"layers", 2}, {"hidden", 256}, {"heads", 4}, {"ffn_hidden", 1024}, {"vocab", 8192}};
+  auto sc = presets::scenario_from_json({{"model", model},
+                                         {"cluster", {{"base", "cpu-host"}, {"gpu", "/nonexistent/calibrated.json"}}},
+                                         {"training", {{"seq_length", 128}, {"global_batch", 2}, {"precision", "fp32"}}}});
+  REQUIRE_FALSE(sc.has_value());
+  CHECK(sc.error().path == "cluster.gpu");
+  CHECK(sc.error().message.find("cannot open the preset file '/nonexistent/calibrated.json'") != std::string::npos);
+  const std::string garbage = "/tmp/clustersim-test-" + std::to_string(::getpid()) + "-garbage.json";
+  {
+    std::ofstream(garbage) << "{ not json";
+  }
+  auto bad = presets::scenario_from_json({{"model", model},
+                                          {"cluster", {{"base", "cpu-host"}, {"gpu", garbage}}},
+                                          {"training", {{"seq_length", 128}, {"global_batch", 2}, {"precision", "fp32"}}}});
+  std::remove(garbage.c_str());
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().path == "cluster.gpu");
+  CHECK(bad.error().message.find("is not valid JSON") != std::string::npos);
 }
