@@ -78,6 +78,11 @@ int run_calibrate(const CalibrateOptions& o) {
   curve("optimizer step", s["optimizer"]);
   std::cout << fmt::format("  attention: {} fused points; {} materialised runs (the attention core of materialised layouts)\n",
                            s["attention"]["fused_points"].get<int>(), s["attention"]["materialized_runs"].get<int>());
+  if (s["framework"].is_object())
+    std::cout << fmt::format("  framework (eager, from {} tiny steps): {:.3g} ms per layer and {:.3g} ms per step beyond the kernels; "
+                             "{:.3g} ms per layer in all\n",
+                             s["framework"]["points"].get<int>(), 1e3 * s["framework"]["per_layer_s"].get<double>(),
+                             1e3 * s["framework"]["per_step_s"].get<double>(), 1e3 * s["framework"]["dispatch_per_layer_s"].get<double>());
   std::cout << fmt::format("  collectives: {} busbw curve(s) (calibration.collectives: topology.calibration entries)\n",
                            s["collectives"].get<int>());
   if (!fit->warnings.empty()) {

@@ -151,6 +151,9 @@ Expected<Calibration> validate_calibration(const Calibration& c, const std::stri
     if (auto e = check_curve(c.memory_kernels[static_cast<int>(k)], path + ".memory_bound.kernels." + to_string(k))) return *e;
   if (auto e = check_curve(c.attention_forward, path + ".attention_forward")) return *e;
   if (auto e = check_curve(c.attention_backward, path + ".attention_backward")) return *e;
+  for (auto [v, name] : {std::pair{c.framework_per_layer, "per_layer_s"}, std::pair{c.framework_per_step, "per_step_s"},
+                         std::pair{c.framework_dispatch_per_layer, "dispatch_per_layer_s"}})
+    if (!(v >= 0) || !std::isfinite(v)) return invalid(path + ".framework." + name, "must not be negative, got " + num(v));
   if (auto e = check_curve(c.materialized_forward, path + ".materialized_attention.forward")) return *e;
   if (auto e = check_curve(c.materialized_backward, path + ".materialized_attention.backward")) return *e;
   if ((!c.materialized_forward.empty() || !c.materialized_backward.empty()) && !(c.materialized_head_dim > 0))

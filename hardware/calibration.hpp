@@ -61,6 +61,11 @@ struct Calibration {
   // seconds per (sequence x head) by sequence length, measured at head size `materialized_head_dim`.
   SizeCurve materialized_forward, materialized_backward;
   double materialized_head_dim = 0;
+  // The eager framework's own time (Python, autograd, dispatch) that no kernel timing holds, fitted from
+  // tiny measured steps against this calibration's prediction of them: per transformer layer (forward +
+  // backward + its optimizer tensors) and per step. On a CPU it adds to the kernels (same cores); on a
+  // GPU the host runs ahead, so a layer takes at least `framework_dispatch_per_layer` (the raw slope).
+  double framework_per_layer = 0, framework_per_step = 0, framework_dispatch_per_layer = 0;
 
   [[nodiscard]] const GemmTable* gemm_table(Precision p) const;
   // Seconds of C(m x n) = A(m x k) B(k x n) x batch (batch folded into m), if `p` was measured.

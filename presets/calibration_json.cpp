@@ -9,6 +9,9 @@
 #include "common/format.hpp"
 #include "hardware/collectives.hpp"
 #include "presets/json_text.hpp"
+#include "presets/scenario_json.hpp"
+#include "presets/validation_runs.hpp"
+#include "sim/analytical.hpp"
 
 namespace clustersim::presets {
 
@@ -141,7 +144,7 @@ bool same_device(const std::string& a, const std::string& b) { return !a.empty()
 
 Expected<Calibration> calibration_from_json(const json& j, const std::string& path) {
   if (auto e = check_keys(j, path, {"device", "device_kind", "measured", "gemm", "memory_bound", "optimizer", "attention",
-                                    "materialized_attention", "collectives"}))
+                                    "materialized_attention", "framework", "collectives"}))
     return *e;
   Calibration c;
   for (const char* key : {"device", "device_kind", "measured"}) {
@@ -208,6 +211,17 @@ Expected<Calibration> calibration_from_json(const json& j, const std::string& pa
       if (auto e = read_curve(a.at("forward"), ap + ".forward", "seq", "seconds_per_head", c.materialized_forward)) return *e;
     if (a.contains("backward"))
       if (auto e = read_curve(a.at("backward"), ap + ".backward", "seq", "seconds_per_head", c.materialized_backward)) return *e;
+  }
+  if (j.contains("framework")) {
+    const auto& f = j.at("framework");
+    const std::string fp = path + ".framework";
+    if (auto e = check_keys(f, fp, {"per_layer_s", "per_step_s", "dispatch_per_layer_s", "points"})) return *e;
+    for (auto [key, out] : {std::pair<const char*, double*>{"per_layer_s", &c.framework_per_layer},
+                            {"per_step_s", &c.framework_per_step}, {"dispatch_per_layer_s", &c.framework_dispatch_per_layer}}) {
+      if (!f.contains(key)) continue;
+      if (!f.at(key).is_number()) return invalid(fp + "." + key, std::string("expected a number, got ") + json_type_name(f.at(key)));
+      *out = f.at(key).get<double>();
+    }
   }
   // "collectives" is a topology calibration list; the topology reader checks it where it is used.
   return hardware::validate_calibration(c, path);
@@ -515,13 +529,66 @@ Expected<CalibrationFit> fit_profile(const json& profile, const json& base, cons
     preset["sources"]["efficiency.gemm_sustained"] =
         fmt::format("measured: median over {} GEMM shapes of the isolated time / the time right after a memory-bound "
                     "kernel (profile gemm_interleaved), {:.3f}", sustained.size(), *gemm_sustained);
+  // --- the framework's own time, from tiny measured steps (profile framework_steps) predicted with the
+  // preset as calibrated so far: residual = measured - predicted, fitted as per_step + per_layer x L. ---
+  json framework_summary = nullptr;
+  const json& fw = section(profile, "framework_steps", W);
+  if (!fw.empty()) {
+    ValidateOptions opt;
+    opt.calibrated_gpu = &preset;
+    std::vector<std::pair<double, double>> resid, raw;  // (layers, seconds)
+    for (std::size_t i = 0; i < fw.size(); ++i) {
+      const std::string name = "framework_steps[" + std::to_string(i) + "]";
+      auto mapped = record_scenario(fw[i], nullptr, opt);
+      if (!mapped) { W.push_back(name + ": " + mapped.error().message + "; entry left out"); continue; }
+      auto sc = scenario_from_json(*mapped);
+      if (!sc) { W.push_back(name + ": " + sc.error().what() + "; entry left out"); continue; }
+      const auto t = fw[i].contains("iteration_time_s") && fw[i]["iteration_time_s"].is_number()
+                         ? fw[i]["iteration_time_s"].get<double>() : 0.0;
+      if (!(t > 0)) { W.push_back(name + ": iteration_time_s must be positive; entry left out"); continue; }
+      const double layers = sc->model.spec().layers;
+      resid.emplace_back(layers, t - sim::estimate(*sc).iteration_time_s);
+      raw.emplace_back(layers, t);
+    }
+    auto line = [](const std::vector<std::pair<double, double>>& pts) {  // least squares y = a + c x
+      double sx = 0, sy = 0, sxx = 0, sxy = 0;
+      const double n = static_cast<double>(pts.size());
+      for (auto [x, y] : pts) { sx += x; sy += y; sxx += x * x; sxy += x * y; }
+      const double den = n * sxx - sx * sx;
+      const double c = den > 0 ? (n * sxy - sx * sy) / den : 0.0;
+      return std::pair{(sy - c * sx) / n, c};
+    };
+    std::set<double> depths;
+    for (auto [x, y] : resid) depths.insert(x);
+    if (depths.size() >= 2) {
+      const auto [a, c] = line(resid);
+      const auto [a_raw, c_raw] = line(raw);
+      cal.framework_per_layer = std::max(0.0, c);
+      cal.framework_per_step = std::max(0.0, a);
+      cal.framework_dispatch_per_layer = std::max(0.0, c_raw);
+      preset["calibration"]["framework"] = {{"per_layer_s", cal.framework_per_layer}, {"per_step_s", cal.framework_per_step},
+                                            {"dispatch_per_layer_s", cal.framework_dispatch_per_layer},
+                                            {"points", resid.size()}};
+      preset["sources"]["calibration.framework"] = fmt::format(
+          "fitted from {} tiny measured steps (profile framework_steps, {:g}-{:g} layers): measured minus the "
+          "calibrated prediction = {:.3g} s + {:.3g} s per layer; raw slope {:.3g} s per layer",
+          resid.size(), *depths.begin(), *depths.rbegin(), cal.framework_per_step, cal.framework_per_layer,
+          cal.framework_dispatch_per_layer);
+      framework_summary = preset["calibration"]["framework"];
+    } else if (!resid.empty()) {
+      W.push_back("framework_steps: fewer than two depths measured; no framework overhead fitted");
+    }
+  }
+
+  auto revalid = hardware::validate_calibration(cal, "calibration");
+  if (!revalid) return revalid.error();
   fit.preset = preset;
-  fit.calibration = *valid;
+  fit.calibration = *revalid;
   fit.summary = {{"device", dev_name}, {"device_kind", kind}, {"base", base_name}, {"name", name}, {"measured", cal.measured},
                  {"gemm", gemm_summary}, {"gemm_sustained", gemm_sustained ? json(*gemm_sustained) : json(nullptr)},
                  {"memory_bound", mem_summary}, {"optimizer", opt_summary},
                  {"attention", {{"fused_points", att_f.size() + att_b.size()}, {"materialized_runs", materialized}}},
-                 {"collectives", collectives.size()}, {"warnings", W}};
+                 {"collectives", collectives.size()}, {"framework", framework_summary}, {"warnings", W}};
   return fit;
 }
 

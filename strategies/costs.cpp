@@ -152,6 +152,20 @@ UnitCosts unit_costs(const Scenario& sc) {
     }
   }
 
+  // An eager framework's own time per layer, as calibrated (hardware/calibration.hpp): on a CPU it adds
+  // to the kernels; on a GPU the host runs ahead and only bounds the layer from below. Split as the
+  // work is, a third forward and two thirds backward.
+  if (gpu.calibration && !T.fused_elementwise) {
+    const auto& cal = *gpu.calibration;
+    if (cal.device_kind == "cpu") {
+      u.layer_forward.time += Seconds(cal.framework_per_layer / 3.0);
+      u.layer_backward.time += Seconds(cal.framework_per_layer * 2.0 / 3.0);
+    } else if (cal.framework_dispatch_per_layer > 0) {
+      u.layer_forward.time = std::max(u.layer_forward.time, Seconds(cal.framework_dispatch_per_layer / 3.0));
+      u.layer_backward.time = std::max(u.layer_backward.time, Seconds(cal.framework_dispatch_per_layer * 2.0 / 3.0));
+    }
+  }
+
   // --- TP collectives per layer and micro-batch (Korthikanti 2022 sec. 4.2.2; shared reference 4.2) ---
   const auto tp_group = hardware::group_shape(cl, t, 1);
   const Bytes act_bytes(b * s * h * e);  // the full (gathered) activation of one micro-batch
@@ -339,6 +353,9 @@ std::vector<RankCosts> rank_costs(const Scenario& sc, const MemoryReport& mem) {
     rc.optimizer = measured ? *measured
                             : Seconds(38.0 * opt_params / (gpu.hbm_bandwidth.value * gpu.efficiency.hbm)) +
                                   gpu.efficiency.kernel_overhead * 10.0;
+    // The eager framework's per-step time (calibrated on a CPU, where it adds to the kernels).
+    if (gpu.calibration && !T.fused_elementwise && gpu.calibration->device_kind == "cpu")
+      rc.optimizer += Seconds(gpu.calibration->framework_per_step);
     out.push_back(rc);
   }
   return out;

@@ -337,3 +337,43 @@ TEST_CASE("a preset file that is missing or not JSON is an error naming the fiel
   CHECK(bad.error().path == "cluster.gpu");
   CHECK(bad.error().message.find("is not valid JSON") != std::string::npos);
 }
+
+TEST_CASE("the framework's own time is fitted from tiny steps as per-step + per-layer residuals") {
+  // Tiny harness steps at 1, 2, 4 and 8 layers, measured as exactly the calibrated prediction plus
+  // 2 ms per step and 1 ms per layer: the fit recovers both.
+  auto first = presets::fit_profile(cpu_profile(), preset("host-cpu"), "test-cpu");
+  REQUIRE(first.has_value());
+  presets::ValidateOptions opt;
+  opt.calibrated_gpu = &first->preset;
+  json profile = cpu_profile();
+  profile["framework_steps"] = json::array();
+  for (int layers : {1, 2, 4, 8}) {
+    json rec = {{"id", "tiny-" + std::to_string(layers)}, {"group", "clustersim measure harness (Test CPU)"},
+                {"verification", "read_from_source"}, {"model_name", "harness GPT"},
+                {"num_layers", layers}, {"hidden_size", 64}, {"num_attention_heads", 1}, {"num_kv_heads", 1},
+                {"ffn_hidden_size", 256}, {"mlp_type", "gelu"}, {"vocab_size", 256}, {"seq_length", 32},
+                {"gpu_type", "Test CPU"}, {"num_gpus", 1}, {"gpus_per_node", 1},
+                {"framework", "PyTorch eager (clustersim measure harness)"}, {"precision", "fp32"},
+                {"tp", 1}, {"pp", 1}, {"dp", 1}, {"zero_stage", 0}, {"recompute", "none"},
+                {"micro_batch_size", 1}, {"global_batch_size", 1}, {"attention_impl", "materialized"},
+                {"iteration_time_s", 1.0}};
+    const auto predicted = presets::validate_record(rec, opt);
+    REQUIRE_FALSE(predicted.skipped.has_value());
+    rec["iteration_time_s"] = predicted.rows[0].predicted + 0.002 + 0.001 * layers;
+    profile["framework_steps"].push_back(rec);
+  }
+  auto fit = presets::fit_profile(profile, preset("host-cpu"), "test-cpu");
+  REQUIRE(fit.has_value());
+  CHECK(fit->calibration.framework_per_layer == Approx(0.001).epsilon(1e-6));
+  CHECK(fit->calibration.framework_per_step == Approx(0.002).epsilon(1e-6));
+  CHECK(fit->calibration.framework_dispatch_per_layer > 0.001);
+  // Read back from the preset, and used: the eager prediction of a step grows by exactly that.
+  auto gpu = presets::gpu_from_json(fit->preset);
+  REQUIRE(gpu.has_value());
+  CHECK(gpu->calibration->framework_per_layer == Approx(0.001).epsilon(1e-6));
+  presets::ValidateOptions with;
+  with.calibrated_gpu = &fit->preset;
+  const auto again = presets::validate_record(profile["framework_steps"][3], with);
+  REQUIRE_FALSE(again.skipped.has_value());
+  CHECK(again.rows[0].predicted == Approx(profile["framework_steps"][3]["iteration_time_s"].get<double>()).epsilon(1e-6));
+}

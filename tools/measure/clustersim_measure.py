@@ -31,7 +31,7 @@ TOOL = "tools/measure/clustersim_measure.py"
 MEMORY_KIND = ("max_memory_allocated (torch.cuda) / CPU allocator trace peak "
                "(torch.profiler profile_memory), allocated bytes")
 DTYPE_NAMES = ("fp32", "tf32", "bf16", "fp16")
-SECTIONS = ("gemm", "attention", "memory", "collectives")
+SECTIONS = ("gemm", "attention", "memory", "framework", "collectives")
 ELEM_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2}
 
 _T0 = time.perf_counter()
@@ -876,7 +876,8 @@ def build_profile(ctx, dtypes, sections):
     prof = {"schema": SCHEMA, "created": ctx.created, "tool": TOOL, "device": ctx.device_info,
             "settings": {"warmup": ctx.warmup, "repeats": ctx.repeats, "quick": bool(ctx.quick),
                          "load_average": ctx.load},
-            "gemm": [], "gemm_interleaved": [], "attention": [], "memory_bound": [], "collectives": [],
+            "gemm": [], "gemm_interleaved": [], "attention": [], "memory_bound": [], "framework_steps": [],
+            "collectives": [],
             "skipped": ctx.skipped}
     if "gemm" in sections:
         prof["gemm"] = bench_gemm(ctx, dtypes)
@@ -885,6 +886,8 @@ def build_profile(ctx, dtypes, sections):
         prof["attention"] = bench_attention(ctx, dtypes)
     if "memory" in sections:
         prof["memory_bound"] = bench_memory(ctx)
+    if "framework" in sections:
+        prof["framework_steps"] = build_steps(ctx, framework_configs(ctx.quick))
     if "collectives" in sections:
         prof["collectives"] = bench_collectives(ctx)
     elif ctx.args.no_collectives:
@@ -1230,11 +1233,19 @@ def step_record(ctx, cfg, meas, nparams, static):
     }
 
 
-def build_steps(ctx):
+def framework_configs(quick):
+    """Tiny steps whose kernels take next to nothing: what is left is the framework's own time per layer
+    and per step (Python, autograd, dispatch), which `clustersim calibrate` fits from them."""
+    layers = [1, 4] if quick else [1, 2, 4, 8]
+    return [(64, n, 32, 1, 256, "none", "materialized") for n in layers]
+
+
+def build_steps(ctx, cfgs=None):
     torch = ctx.torch
     if ctx.kind == "cuda":
         ctx.set_tf32(True)
-    cfgs = step_configs(ctx.kind, ctx.quick)
+    if cfgs is None:
+        cfgs = step_configs(ctx.kind, ctx.quick)
     if ctx.kind == "cuda" and not has_sdpa(torch):
         log("torch %s has no scaled_dot_product_attention: sdpa step configs left out" % torch.__version__)
         cfgs = [c for c in cfgs if c[6] != "sdpa"]

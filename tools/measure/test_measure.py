@@ -136,6 +136,14 @@ class MeasureSmokeTest(unittest.TestCase):
             self.assertEqual(r["flops"], 2 * r["m"] * r["n"] * r["k"] * r["batch"])
             self.assertAlmostEqual(r["in_step_s"], max(r["pair_s"] - r["elementwise_s"], 1e-12))
 
+    def test_framework_steps(self):
+        f = self.profile["framework_steps"]
+        self.assertGreaterEqual(len({r["num_layers"] for r in f}), 2, "two depths at least")
+        for r in f:
+            self.assertEqual(r["hidden_size"], 64)
+            self.assertGreater(r["iteration_time_s"], 0)
+            self.assertIn("clustersim measure harness", r["framework"])
+
     def test_device_settings(self):
         d = self.profile["device"]
         self.assertTrue(d["flush_denormal"])
