@@ -269,11 +269,30 @@ Expected<hardware::TopologySpec> topology_from_json(const json& j, const std::st
   return t;
 }
 
+namespace {
+// A calibrated GPU (`clustersim calibrate`) carries the collectives measured on its machine; a topology
+// without tables of its own uses them (for groups of the measured size and layout).
+std::optional<Error> gpu_collective_calibration(const json& cluster_json, const std::string& path,
+                                                std::vector<hardware::CollectiveCalibration>& out) {
+  if (!cluster_json.is_object() || !cluster_json.contains("gpu")) return std::nullopt;
+  auto gpu = resolve(PresetKind::gpu, cluster_json.at("gpu"), path + ".gpu");
+  if (!gpu || !gpu->is_object() || !gpu->contains("calibration")) return std::nullopt;
+  const json& cal = gpu->at("calibration");
+  if (!cal.is_object() || !cal.contains("collectives")) return std::nullopt;
+  return read_calibration(cal.at("collectives"), path + ".gpu.calibration.collectives", out);
+}
+}  // namespace
+
 std::optional<Error> attach_topology(const json& cluster_json, hardware::ClusterSpec& cluster, const std::string& path) {
-  if (!cluster_json.is_object() || !cluster_json.contains("topology") || cluster_json.at("topology").is_null())
-    return std::nullopt;
-  auto t = topology_from_json(cluster_json.at("topology"), path + ".topology");
+  const bool has_topology =
+      cluster_json.is_object() && cluster_json.contains("topology") && !cluster_json.at("topology").is_null();
+  std::vector<hardware::CollectiveCalibration> measured;
+  if (auto e = gpu_collective_calibration(cluster_json, path, measured)) return e;
+  if (!has_topology && measured.empty()) return std::nullopt;
+  auto t = has_topology ? topology_from_json(cluster_json.at("topology"), path + ".topology")
+                        : Expected<hardware::TopologySpec>(hardware::TopologySpec{});
   if (!t) return t.error();
+  if (t->calibration.empty()) t->calibration = std::move(measured);
   hardware::ClusterSpec with = cluster;
   with.topology = *t;
   auto resolved = hardware::resolved_topology(with);

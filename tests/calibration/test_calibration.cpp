@@ -8,6 +8,7 @@
 
 #include "hardware/calibration.hpp"
 #include "hardware/compute_model.hpp"
+#include "hardware/topology.hpp"
 #include "presets/calibration_json.hpp"
 #include "presets/scenario_json.hpp"
 #include "presets/validation_runs.hpp"
@@ -301,6 +302,20 @@ TEST_CASE("calibrated predictions of the committed CPU steps are within the targ
   INFO((sc ? std::string() : sc.error().what()));
   REQUIRE(sc.has_value());
   CHECK(sc->cluster.gpu.calibration != nullptr);
+
+  // The collectives measured with the profile (gloo, 2 ranks on one host) become the cluster's link
+  // calibration: a 2-process group of the host is costed from them.
+  auto two = presets::cluster_from_json(json{{"base", "cpu-host"}, {"gpu", out}, {"gpus_per_node", 2}});
+  INFO((two ? std::string() : two.error().what()));
+  REQUIRE(two.has_value());
+  REQUIRE(two->topology.has_value());
+  CHECK(two->topology->calibration.size() == 3);  // all-reduce, all-gather, broadcast (gloo: no reduce-scatter)
+  auto fabric = hardware::Fabric::build(*two);
+  REQUIRE(fabric.has_value());
+  auto placement = hardware::place(**fabric, {.tp = 2});
+  REQUIRE(placement.has_value());
+  const auto r = (*fabric)->cost(hardware::Collective::all_reduce, Bytes(1 << 20), *placement, hardware::ParallelDim::tp);
+  CHECK(r.algorithm == hardware::Algorithm::calibrated);
   std::remove(out.c_str());
 }
 
