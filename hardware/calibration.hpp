@@ -7,8 +7,9 @@
 //                  M N K). Outside the grid it extrapolates conservatively: above the largest measured
 //                  size the throughput stays at the edge's (no extrapolated gains); below the smallest
 //                  the time stays at the edge's (never faster than a measured kernel).
-//   Memory-bound:  time by bytes moved, per kernel kind (copy, add, layernorm, softmax, log_softmax (the
-//                  loss, over vocabulary rows), gelu, swiglu) and
+//   Memory-bound:  time by bytes moved, per kernel kind (copy, add, layernorm, rmsnorm (eager PyTorch's
+//                  chain as one unit), softmax, log_softmax (the loss, over vocabulary rows), gelu,
+//                  swiglu) and
 //                  as the median over kinds at each size (for other kernels), log-log
 //                  interpolation; below the smallest size the smallest time (launch floor), above the
 //                  largest the largest size's bandwidth.

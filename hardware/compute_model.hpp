@@ -22,10 +22,12 @@ namespace clustersim::hardware {
 enum class KernelKind { gemm, fused_attention, memory_bound };
 // What a memory-bound kernel does, for calibrated devices whose measured bandwidth differs by kernel
 // (an exp-heavy softmax streams slower than a copy, most of all on CPUs). The names are tools/measure's.
-enum class MemoryKernel { generic, copy, add, layernorm, softmax, log_softmax, gelu, swiglu };
-inline constexpr std::array<MemoryKernel, 8> kAllMemoryKernels{
-    MemoryKernel::generic, MemoryKernel::copy,        MemoryKernel::add,  MemoryKernel::layernorm,
-    MemoryKernel::softmax, MemoryKernel::log_softmax, MemoryKernel::gelu, MemoryKernel::swiglu};
+// rmsnorm is eager PyTorch's RMSNorm chain measured as one unit (bytes: the chain's traffic, 18 N e).
+enum class MemoryKernel { generic, copy, add, layernorm, rmsnorm, softmax, log_softmax, gelu, swiglu };
+inline constexpr std::array<MemoryKernel, 9> kAllMemoryKernels{
+    MemoryKernel::generic, MemoryKernel::copy,    MemoryKernel::add,         MemoryKernel::layernorm,
+    MemoryKernel::rmsnorm, MemoryKernel::softmax, MemoryKernel::log_softmax, MemoryKernel::gelu,
+    MemoryKernel::swiglu};
 const char* to_string(MemoryKernel k);
 std::optional<MemoryKernel> parse_memory_kernel(std::string_view s);
 

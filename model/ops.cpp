@@ -16,8 +16,9 @@ Op gemm(const char* name, Pass pass, double m, double n, double k, double batch 
   return op;
 }
 
-Op mem(const char* name, Pass pass, double bytes, double flops = 0.0, bool core = false) {
+Op mem(const char* name, MemoryOpKind kind, Pass pass, double bytes, double flops = 0.0, bool core = false) {
   Op op;
+  op.memory_kind = kind;
   op.name = name;
   op.kind = OpKind::memory_bound;
   op.pass = pass;
@@ -69,16 +70,17 @@ std::vector<Op> layer_ops(const Model& m, const ShardContext& c, Pass pass) {
   const bool eager = c.eager_elementwise;
   const bool eager_norm = eager && s.norm == NormKind::rmsnorm;
   auto norm_op = [&](const char* name) {
-    ops.push_back(mem(name, pass, dir * 2.0 * Tn * h * e * (eager_norm ? 9.0 : 1.0), 0.0));
-    if (eager_norm) for (int i = 0; i < 5; ++i) ops.push_back(mem("norm_eager_kernel", pass, 0.0));
+    ops.push_back(mem(name, eager_norm ? MemoryOpKind::rmsnorm_eager : MemoryOpKind::norm, pass,
+                      dir * 2.0 * Tn * h * e * (eager_norm ? 9.0 : 1.0), 0.0));
+    if (eager_norm) for (int i = 0; i < 5; ++i) ops.push_back(mem("norm_eager_kernel", MemoryOpKind::rmsnorm_eager, pass, 0.0));
   };
 
   // --- attention block ---
   norm_op("input_norm");
   linear(ops, "qkv_proj", pass, T, q + 2.0 * kv, h);
   if (s.position == PositionKind::rope) {
-    ops.push_back(mem("rotary", pass, 2.0 * T * (q + kv) * e * (eager ? 5.0 : 1.0)));
-    if (eager) for (int i = 0; i < 2; ++i) ops.push_back(mem("rotary_eager_kernel", pass, 0.0));
+    ops.push_back(mem("rotary", MemoryOpKind::other, pass, 2.0 * T * (q + kv) * e * (eager ? 5.0 : 1.0)));
+    if (eager) for (int i = 0; i < 2; ++i) ops.push_back(mem("rotary_eager_kernel", MemoryOpKind::other, pass, 0.0));
   }
   if (c.attention == AttentionImpl::flash) {
     // FlashAttention: QK^T and PV per head, 4 b s^2 (a d)/t FLOPs forward by the non-causal convention.
@@ -108,19 +110,19 @@ std::vector<Op> layer_ops(const Model& m, const ShardContext& c, Pass pass) {
       const double elems = batch * seq * seq;
       if (eager) {
         // Eager PyTorch scales and masks the scores in two kernels of their own before the softmax.
-        for (int i = 0; i < 2; ++i) ops.push_back(mem("attention_scale_mask", pass, elems * 2.0 * e, 0.0, true));
+        for (int i = 0; i < 2; ++i) ops.push_back(mem("attention_scale_mask", MemoryOpKind::elementwise, pass, elems * 2.0 * e, 0.0, true));
       }
-      ops.push_back(mem("softmax", pass, elems * 2.0 * e, 0.0, true));
-      if (s.dropout) ops.push_back(mem("attention_dropout", pass, elems * (2.0 * e + 1.0), 0.0, true));
+      ops.push_back(mem("softmax", MemoryOpKind::softmax, pass, elems * 2.0 * e, 0.0, true));
+      if (s.dropout) ops.push_back(mem("attention_dropout", MemoryOpKind::elementwise, pass, elems * (2.0 * e + 1.0), 0.0, true));
       ops.push_back(gemm("attention_context", pass, seq, d, seq, batch, true));
     } else {
       ops.push_back(gemm("attention_context", pass, seq, seq, d, batch, true));  // dP = dO V^T
       ops.push_back(gemm("attention_context", pass, seq, d, seq, batch, true));  // dV = P^T dO
       const double elems = batch * seq * seq;
-      if (s.dropout) ops.push_back(mem("attention_dropout", pass, elems * (2.0 * e + 1.0), 0.0, true));
-      ops.push_back(mem("softmax", pass, elems * 3.0 * e, 0.0, true));
+      if (s.dropout) ops.push_back(mem("attention_dropout", MemoryOpKind::elementwise, pass, elems * (2.0 * e + 1.0), 0.0, true));
+      ops.push_back(mem("softmax", MemoryOpKind::softmax, pass, elems * 3.0 * e, 0.0, true));
       if (eager)
-        for (int i = 0; i < 2; ++i) ops.push_back(mem("attention_scale_mask", pass, elems * 2.0 * e, 0.0, true));
+        for (int i = 0; i < 2; ++i) ops.push_back(mem("attention_scale_mask", MemoryOpKind::elementwise, pass, elems * 2.0 * e, 0.0, true));
       ops.push_back(gemm("attention_scores", pass, seq, d, seq, batch, true));   // dQ = dS K
       ops.push_back(gemm("attention_scores", pass, seq, d, seq, batch, true));   // dK = dS^T Q
     }
@@ -131,25 +133,25 @@ std::vector<Op> layer_ops(const Model& m, const ShardContext& c, Pass pass) {
     // attention output is transposed back into a contiguous (b, s, h) tensor; backward copies the
     // gradients the same way (ATen reshape/contiguous).
     if (c.attention == AttentionImpl::materialized)
-      ops.push_back(mem("qkv_head_transpose", pass, 2.0 * T * (q + 2.0 * kv) * e, 0.0, true));
-    ops.push_back(mem("head_transpose", pass, 2.0 * T * q * e));
+      ops.push_back(mem("qkv_head_transpose", MemoryOpKind::copy, pass, 2.0 * T * (q + 2.0 * kv) * e, 0.0, true));
+    ops.push_back(mem("head_transpose", MemoryOpKind::copy, pass, 2.0 * T * q * e));
   }
   linear(ops, "out_proj", pass, T, h, q);
   // bias + dropout + residual add: reads the projection output and the residual, writes the sum (+mask).
-  ops.push_back(mem("residual_add", pass, dir * Tn * h * (3.0 * e + (s.dropout ? 1.0 : 0.0))));
+  ops.push_back(mem("residual_add", MemoryOpKind::elementwise, pass, dir * Tn * h * (3.0 * e + (s.dropout ? 1.0 : 0.0))));
 
   // --- MLP block ---
   norm_op("post_attention_norm");
   if (m.gated()) {
     linear(ops, "mlp_gate_up", pass, T, 2.0 * f, h);
-    ops.push_back(mem("swiglu", pass, dir * 3.0 * T * f * e * (eager ? 5.0 / 3.0 : 1.0)));  // reads gate and up, writes f
-    if (eager) ops.push_back(mem("swiglu_eager_kernel", pass, 0.0));
+    ops.push_back(mem("swiglu", MemoryOpKind::swiglu, pass, dir * 3.0 * T * f * e * (eager ? 5.0 / 3.0 : 1.0)));  // reads gate and up, writes f
+    if (eager) ops.push_back(mem("swiglu_eager_kernel", MemoryOpKind::swiglu, pass, 0.0));
   } else {
     linear(ops, "mlp_up", pass, T, f, h);
-    ops.push_back(mem("activation", pass, dir * 2.0 * T * f * e));  // reads f, writes f
+    ops.push_back(mem("activation", MemoryOpKind::gelu, pass, dir * 2.0 * T * f * e));  // reads f, writes f
   }
   linear(ops, "mlp_down", pass, T, h, f);
-  ops.push_back(mem("residual_add", pass, dir * Tn * h * (3.0 * e + (s.dropout ? 1.0 : 0.0))));
+  ops.push_back(mem("residual_add", MemoryOpKind::elementwise, pass, dir * Tn * h * (3.0 * e + (s.dropout ? 1.0 : 0.0))));
   return ops;
 }
 
@@ -164,7 +166,7 @@ std::vector<Op> embedding_ops(const Model& m, const ShardContext& c, Pass pass) 
   double bytes = 2.0 * T * h * e;
   if (s.position == PositionKind::learned) bytes += 3.0 * T * h * e;
   // Backward scatters the output gradient into the embedding gradient rows.
-  ops.push_back(mem("embedding", pass, pass == Pass::forward ? bytes : 2.0 * bytes));
+  ops.push_back(mem("embedding", MemoryOpKind::copy, pass, pass == Pass::forward ? bytes : 2.0 * bytes));
   return ops;
 }
 
@@ -178,12 +180,16 @@ std::vector<Op> head_ops(const Model& m, const ShardContext& c, Pass pass) {
   const double e = c.activation_bytes;
   const bool fwd = pass == Pass::forward;
   std::vector<Op> ops;
-  ops.push_back(mem("final_norm", pass, (fwd ? 1.0 : 2.0) * 2.0 * Tn * h * e));
+  // The final norm, an eager chain as the layers' (see layer_ops) when eager PyTorch runs RMSNorm.
+  const bool eager_norm = c.eager_elementwise && s.norm == NormKind::rmsnorm;
+  ops.push_back(mem("final_norm", eager_norm ? MemoryOpKind::rmsnorm_eager : MemoryOpKind::norm, pass,
+                    (fwd ? 1.0 : 2.0) * 2.0 * Tn * h * e * (eager_norm ? 9.0 : 1.0)));
+  if (eager_norm) for (int i = 0; i < 5; ++i) ops.push_back(mem("norm_eager_kernel", MemoryOpKind::rmsnorm_eager, pass, 0.0));
   linear(ops, "logits", pass, T, V, h);
   // Cross-entropy: Megatron's vocab-parallel one reads the bf16 logits, writes an fp32 copy and the fp32
   // exp/softmax (2 + 4 + 4 bytes per element); backward reads the softmax and writes bf16 grads (4 + 2).
   // ShardContext carries the figures of other implementations.
-  ops.push_back(mem("cross_entropy", pass, T * V * (fwd ? c.loss_bytes_forward : c.loss_bytes_backward)));
+  ops.push_back(mem("cross_entropy", MemoryOpKind::log_softmax, pass, T * V * (fwd ? c.loss_bytes_forward : c.loss_bytes_backward)));
   return ops;
 }
 

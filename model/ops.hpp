@@ -24,6 +24,11 @@ enum class OpKind {
 enum class Pass { forward, backward };
 enum class AttentionImpl { flash, materialized };
 
+// What a memory-bound op does: devices calibrated per kernel kind (hardware/calibration.hpp) cost each
+// by its own measured curve. rmsnorm_eager is eager PyTorch's RMSNorm chain (casts, pow, mean, rsqrt,
+// two muls) as one measured unit: its bytes are the chain's traffic, its extra kernels carry none.
+enum class MemoryOpKind { other, copy, elementwise, norm, rmsnorm_eager, softmax, log_softmax, gelu, swiglu };
+
 // C(m x n) = A(m x k) * B(k x n), repeated `batch` times.
 struct GemmShape {
   double m = 0, n = 0, k = 0, batch = 1;
@@ -39,6 +44,7 @@ struct Op {
   GemmShape gemm;             // for OpKind::gemm
   bool attention_core = false;  // part of softmax(QK^T)V: the work selective recompute repeats
   bool weight_grad = false;     // a weight-gradient GEMM (the "W" pass zero-bubble schedules defer)
+  MemoryOpKind memory_kind = MemoryOpKind::other;  // for OpKind::memory_bound
 };
 
 // How the ops of one rank are shaped.

@@ -186,7 +186,7 @@ Expected<Calibration> calibration_from_json(const json& j, const std::string& pa
       for (const auto& [name, curve] : kernels.items()) {
         const auto kind = hardware::parse_memory_kernel(name);
         if (!kind || *kind == hardware::MemoryKernel::generic)
-          return invalid(kp + "." + name, "not a kernel kind (copy, add, layernorm, softmax, log_softmax, gelu, swiglu)");
+          return invalid(kp + "." + name, "not a kernel kind (copy, add, layernorm, rmsnorm, softmax, log_softmax, gelu, swiglu)");
         if (auto e = read_curve(curve, kp + "." + name, "bytes", "seconds", c.memory_kernels[static_cast<int>(*kind)])) return *e;
       }
     }

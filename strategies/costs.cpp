@@ -22,15 +22,18 @@ hardware::Kernel to_kernel(const model::Op& op) {
   }
   if (op.kind == model::OpKind::memory_bound) {
     // What the kernel does, for devices calibrated per kernel kind (hardware::MemoryKernel).
-    const std::string_view n = op.name;
     using MK = hardware::MemoryKernel;
-    if (n.find("norm") != std::string_view::npos) k.memory_kernel = MK::layernorm;
-    else if (n == "softmax") k.memory_kernel = MK::softmax;
-    else if (n == "cross_entropy") k.memory_kernel = MK::log_softmax;
-    else if (n == "activation") k.memory_kernel = MK::gelu;
-    else if (n.rfind("swiglu", 0) == 0) k.memory_kernel = MK::swiglu;
-    else if (n == "residual_add" || n == "attention_dropout" || n == "attention_scale_mask") k.memory_kernel = MK::add;
-    else if (n == "embedding" || n.find("head_transpose") != std::string_view::npos) k.memory_kernel = MK::copy;
+    switch (op.memory_kind) {
+      case model::MemoryOpKind::other: k.memory_kernel = MK::generic; break;
+      case model::MemoryOpKind::copy: k.memory_kernel = MK::copy; break;
+      case model::MemoryOpKind::elementwise: k.memory_kernel = MK::add; break;
+      case model::MemoryOpKind::norm: k.memory_kernel = MK::layernorm; break;
+      case model::MemoryOpKind::rmsnorm_eager: k.memory_kernel = MK::rmsnorm; break;
+      case model::MemoryOpKind::softmax: k.memory_kernel = MK::softmax; break;
+      case model::MemoryOpKind::log_softmax: k.memory_kernel = MK::log_softmax; break;
+      case model::MemoryOpKind::gelu: k.memory_kernel = MK::gelu; break;
+      case model::MemoryOpKind::swiglu: k.memory_kernel = MK::swiglu; break;
+    }
   }
   k.backward = op.pass == model::Pass::backward;
   k.flops = op.executed_flops;

@@ -12,6 +12,7 @@
 #include "presets/calibration_json.hpp"
 #include "presets/scenario_json.hpp"
 #include "presets/validation_runs.hpp"
+#include "strategies/costs.hpp"
 #include "../support/run.hpp"
 
 using namespace clustersim;
@@ -391,4 +392,49 @@ TEST_CASE("the framework's own time is fitted from tiny steps as per-step + per-
   const auto again = presets::validate_record(profile["framework_steps"][3], with);
   REQUIRE_FALSE(again.skipped.has_value());
   CHECK(again.rows[0].predicted == Approx(profile["framework_steps"][3]["iteration_time_s"].get<double>()).epsilon(1e-6));
+}
+
+TEST_CASE("eager RMSNorm is costed as its measured chain: the main op by the rmsnorm curve, its extra kernels at zero") {
+  json p = cpu_profile();
+  for (double e : {1024.0, 65536.0, 4194304.0})
+    p["memory_bound"].push_back({{"kernel", "rmsnorm"}, {"dtype", "fp32"}, {"elements", e}, {"bytes", 18 * 4 * e},
+                                 {"median_s", 2e-5 + 18 * 4 * e / 20e9}});
+  auto fit = presets::fit_profile(p, preset("host-cpu"), "test-cpu");
+  REQUIRE(fit.has_value());
+  auto gpu = presets::gpu_from_json(fit->preset);
+  REQUIRE(gpu.has_value());
+  // A Llama-style layer in eager PyTorch: RMSNorm ops carry the chain's traffic and five extra kernels.
+  model::ModelSpec ms;
+  ms.layers = 2;
+  ms.hidden = 256;
+  ms.heads = 4;
+  ms.kv_heads = 4;
+  ms.ffn_hidden = 688;
+  ms.mlp = model::MlpKind::swiglu;
+  ms.norm = model::NormKind::rmsnorm;
+  ms.position = model::PositionKind::rope;
+  ms.vocab = 1024;
+  auto m = model::validate_model(ms);
+  REQUIRE(m.has_value());
+  model::ShardContext ctx;
+  ctx.micro_batch = 2;
+  ctx.seq_length = 128;
+  ctx.activation_bytes = 4;
+  ctx.eager_elementwise = true;
+  hardware::ComputePrecision pr;
+  pr.gemm = Precision::fp32;
+  int extra = 0, main_ops = 0;
+  for (const auto& op : model::layer_ops(*m, ctx, model::Pass::forward)) {
+    if (op.memory_kind != model::MemoryOpKind::rmsnorm_eager) continue;
+    const double t = hardware::kernel_time(strategies::to_kernel(op), *gpu, pr).value;
+    if (op.bytes == 0) {
+      ++extra;
+      CHECK(t == 0.0);
+    } else {
+      ++main_ops;
+      CHECK(t == Approx(2e-5 + op.bytes / 20e9).epsilon(1e-6));
+    }
+  }
+  CHECK(main_ops == 2);   // input and post-attention norms
+  CHECK(extra == 10);     // five extra kernels each
 }

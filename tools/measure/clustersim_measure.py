@@ -586,6 +586,11 @@ def bench_attention(ctx, dtypes):
 # memory-bound kernels
 
 
+def eager_rmsnorm(torch, x, weight, eps=1e-6):
+    xf = x.float()
+    return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)).type_as(x) * weight
+
+
 def bench_memory(ctx):
     torch = ctx.torch
     F = torch.nn.functional
@@ -612,6 +617,9 @@ def bench_memory(ctx):
         kernels = [("copy", 2 * n * e, lambda: dst.copy_(src)),
                    ("add", 3 * n * e, lambda: x + y),
                    ("layernorm", 2 * n * e, lambda: F.layer_norm(x2, (row,), w, bias)),
+                   # eager RMSNorm as Llama's reference code and torchtitan run it, one unit; bytes by the
+                   # cost model's convention for that chain: 9 x a fused norm's 2 N e
+                   ("rmsnorm", 18 * n * e, lambda: eager_rmsnorm(torch, x2, w)),
                    ("softmax", 2 * n * e, lambda: torch.softmax(x2, dim=-1)),
                    ("log_softmax", 2 * n * e, lambda: F.log_softmax(xv, dim=-1)),
                    ("gelu", 2 * n * e, lambda: F.gelu(x)),

@@ -169,7 +169,7 @@ class MeasureSmokeTest(unittest.TestCase):
     def test_memory_bound(self):
         m = self.profile["memory_bound"]
         self.assertTrue(m)
-        factor = {"copy": 2, "add": 3, "layernorm": 2, "softmax": 2, "log_softmax": 2, "gelu": 2, "swiglu": 3}
+        factor = {"copy": 2, "add": 3, "layernorm": 2, "rmsnorm": 18, "softmax": 2, "log_softmax": 2, "gelu": 2, "swiglu": 3}
         self.assertEqual({r["kernel"] for r in m}, set(factor) | {"adam"})
         for r in m:
             e = {"fp32": 4, "bf16": 2, "fp16": 2}[r["dtype"]]
