@@ -12,6 +12,7 @@
 #include "presets/scenario_json.hpp"
 #include "presets/validation_runs.hpp"
 #include "sim/analytical.hpp"
+#include "sim/validation_stats.hpp"
 
 namespace clustersim::presets {
 
@@ -31,11 +32,7 @@ std::string normalized(const std::string& s) {
   return out;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+double median(std::vector<double> v) { return sim::percentile(std::move(v), 0.5); }
 
 // --- reading the "calibration" block ---------------------------------------------------------------
 

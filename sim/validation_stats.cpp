@@ -7,7 +7,6 @@ namespace clustersim::sim {
 
 double signed_error_pct(double predicted, double measured) { return 100.0 * (predicted - measured) / measured; }
 
-namespace {
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0.0;
   std::sort(v.begin(), v.end());
@@ -16,7 +15,6 @@ double percentile(std::vector<double> v, double q) {
   const auto hi = static_cast<std::size_t>(std::ceil(pos));
   return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
 }
-}  // namespace
 
 ErrorStats error_stats(const std::vector<double>& errors) {
   ErrorStats s;

@@ -15,6 +15,10 @@ struct ErrorStats {
 // Signed percentage error of a prediction: 100 (predicted - measured) / measured.
 double signed_error_pct(double predicted, double measured);
 
+// The q-quantile (0 <= q <= 1) of a sample by linear interpolation between order statistics (Hyndman &
+// Fan 1996 type 7, numpy's default); 0 for an empty sample. q = 0.5 is the median.
+double percentile(std::vector<double> v, double q);
+
 // Statistics over signed percentage errors. Percentiles by linear interpolation between order
 // statistics (the "linear" method of Hyndman & Fan 1996, type 7, numpy's default).
 ErrorStats error_stats(const std::vector<double>& signed_errors_pct);
