@@ -371,6 +371,7 @@ Expected<strategies::TrainingSpec> training_from_json(const json& j, const std::
   CS_TRY(r.number("loss_bytes_per_logit", t.loss_bytes_per_logit));
   CS_TRY(r.integer("nccl_channels", t.nccl_channels));
   CS_TRY(r.boolean("fused_elementwise", t.fused_elementwise));
+  CS_TRY(r.integer("deferred_head_wgrad", t.deferred_head_wgrad));
   if (r.has("memory")) {
     const auto& mj = j.at("memory");
     if (!mj.is_object()) return invalid(r.at("memory"), "expected an object");
@@ -384,6 +385,10 @@ Expected<strategies::TrainingSpec> training_from_json(const json& j, const std::
     if (mr.has("nccl_buffers")) {
       CS_TRY(mr.quantity("nccl_buffers", v, Dimension::bytes));
       t.memory.nccl_buffers = Bytes(v);
+    }
+    if (mr.has("workspace")) {
+      CS_TRY(mr.quantity("workspace", v, Dimension::bytes));
+      t.memory.workspace = Bytes(v);
     }
     CS_TRY(mr.finish());
   }

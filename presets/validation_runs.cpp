@@ -390,6 +390,23 @@ Expected<Mapping> map_record(Record& r, const json& raw, const ValidateOptions& 
     flash = false;  // before FlashAttention (2022): fused scale-mask-softmax on materialised scores
   }
   if (fam == Family::harness) flash = r.loose("attention_impl") == "sdpa";
+  if (fam == Family::megatron_ci && calibrated.is_null()) {
+    // The CI's model_config.yaml sets CUBLAS_WORKSPACE_CONFIG=:4096:8 (deterministic mode): 8 x 4 MiB per
+    // cuBLAS handle on every GPU, two handles (main and autograd threads); Transformer Engine adds its own
+    // cuBLAS workspace, 32 MiB on Hopper and later, 4 MiB before (transformer_engine/pytorch
+    // get_cublas_workspace_size_bytes). All are torch allocations, inside the allocated peak.
+    const bool te = !(has(ci_name, "mcore_tp") || has(ci_name, "uninstall_te"));
+    const bool hopper = !has(gpu_type, "A100") && !has(gpu_type, "V100");
+    const double mib = 2.0 * 32.0 + (te ? (hopper ? 32.0 : 4.0) : 0.0);
+    training["memory"]["workspace"] = std::to_string(static_cast<int>(mib)) + " MiB";
+    A.push_back("workspaces: cuBLAS 2 x 32 MiB (CUBLAS_WORKSPACE_CONFIG=:4096:8)" +
+                std::string(te ? " + Transformer Engine's" : ""));
+  }
+  if (has(ci_name, "defer_embedding_wgrad")) {
+    // The test's model_config.yaml: --defer-embedding-wgrad-compute with --wgrad-deferral-limit 2.
+    training["deferred_head_wgrad"] = 2;
+    A.push_back("deferred LM-head wgrad: 2 micro-batches (the test's --wgrad-deferral-limit)");
+  }
   L["attention"] = flash ? "flash" : "materialized";
   if (fam == Family::composer_fsdp && node_preset) {
     // llm-foundry's benchmark configs run the Triton FlashAttention kernel; FlashAttention-2 is

@@ -125,6 +125,8 @@ Expected<Scenario> validate_scenario(const model::Model& model, const hardware::
   if (L.recompute_layers > 0 && L.recompute != Recompute::full)
     return invalid("layout.recompute_layers", "applies to recompute 'full' only");
   if (T.nccl_channels < 0) return invalid("training.nccl_channels", "must not be negative");
+  if (T.deferred_head_wgrad < 0)
+    return invalid("training.deferred_head_wgrad", "must not be negative (micro-batches whose LM-head weight gradient waits for the pipeline flush; 0 = off)");
   if (T.loss_bytes_per_logit < 0) return invalid("training.loss_bytes_per_logit", "must not be negative");
   if (L.cp != 1)
     return invalid("layout.cp", "context parallelism is not modelled yet (only cp = 1); got " + str(L.cp));

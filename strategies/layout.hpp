@@ -83,6 +83,9 @@ struct MemoryOverheads {
   double allocator_reserve = 0.08;     // reserved / allocated - 1 (PyTorch caching allocator; a few to 20 %)
   std::optional<Bytes> cuda_context;   // default: the GPU preset's
   std::optional<Bytes> nccl_buffers;   // default: 4 MiB x channels x communicators (see memory.cpp)
+  // Library workspaces inside torch's allocated memory (cuBLAS per handle, a framework's own GEMM
+  // workspace): default the GPU preset's, which assumes PyTorch's default cuBLAS workspace size.
+  std::optional<Bytes> workspace;
 };
 
 struct TrainingSpec {
@@ -102,6 +105,10 @@ struct TrainingSpec {
   int nccl_channels = 16;
   // Elementwise ops fused (Megatron/TE kernels, torch.compile) or run as eager PyTorch op chains.
   bool fused_elementwise = true;
+  // Megatron's --defer-embedding-wgrad-compute: the LM head's weight gradient waits for the pipeline
+  // flush, and the last stage holds each deferred micro-batch's logits gradient and head input until
+  // then, up to --wgrad-deferral-limit micro-batches (0: not deferred).
+  int deferred_head_wgrad = 0;
   MemoryOverheads memory;
 };
 

@@ -184,10 +184,15 @@ MemoryReport memory_report(const Scenario& sc) {
       // The loss holds the logits (Megatron's vocab-parallel cross-entropy: 16-bit logits and an fp32
       // copy together, 6 s b V / t; memory-modelling notes sec. 2; TrainingSpec::loss_bytes_per_logit).
       logits = T.loss_bytes_per_logit * s * b * Vp / t;
+      // Deferred LM-head weight gradients (Megatron-Core LinearWithGradAccumulationAndAsyncCommunication
+      // with defer_embedding_wgrad_compute): the 16-bit logits gradient and the gathered head input of up
+      // to wgrad_deferral_limit micro-batches wait for the flush.
+      const double deferred = std::min(T.deferred_head_wgrad, mb);
+      activations += deferred * e * s * b * (Vp / t + h);
     }
     sm.activations = Bytes(activations);
     sm.logits = Bytes(logits);
-    sm.workspace = gpu.workspace;
+    sm.workspace = T.memory.workspace ? *T.memory.workspace : gpu.workspace;
 
     const double states = sm.weights.value + sm.gradients.value + sm.optimizer.value;
     // Phases: forward through the loss; backward with one layer recomputed (full recompute re-creates a

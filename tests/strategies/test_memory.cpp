@@ -130,7 +130,7 @@ TEST_CASE("Megatron keeps fp32 main grads: 18 bytes/param, 6 + 12/d with the dis
   // Megatron theoretical_memory_usage.py: bf16 weight 2 + fp32 main grad 4 + Adam 12.
   const auto m = gpt_model(4, 1024, 16);
   const auto c = preset_cluster("dgx-a100", 2);
-  const auto t = training(1024, 16);
+  const auto t = training(1024, 32);
   const auto st0 = memory_report(scenario(m, c, t, {.tp = 1, .zero = 0})).stages.front();
   CHECK((st0.weights + st0.gradients + st0.optimizer).value / st0.params == Approx(18.0));
   const auto st1 = memory_report(scenario(m, c, t, {.tp = 1, .zero = 1})).stages.front();
@@ -201,4 +201,40 @@ TEST_CASE("the LM head sits on the last stage, a tied embedding is copied there 
   CHECK(rep.stages[0].params == Approx(4 * per_layer + vh + 2048.0 * 2048));
   CHECK(rep.stages[1].params == Approx(4 * per_layer + vh + m.final_norm_params()));
   CHECK(rep.stages[1].logits.value == Approx(6.0 * 2048 * 1 * 50432 / 2));
+}
+
+TEST_CASE("a workspace override replaces the GPU preset's cuBLAS workspace in the allocated peak") {
+  // Megatron's CI sets CUBLAS_WORKSPACE_CONFIG=:4096:8: 32 MiB per handle instead of PyTorch's 8.125 MiB
+  // default before Hopper.
+  const auto m = gpt_model(8, 2048, 16);
+  const auto c = preset_cluster("dgx-a100", 1);
+  const auto base = memory_report(scenario(m, c, training(2048, 8), {.tp = 2})).stages.front();
+  CHECK(base.workspace.value == Approx(c.gpu.workspace.value));
+  TrainingSpec t = training(2048, 8);
+  t.memory.workspace = Bytes(64.0 * kMiB);
+  const auto st = memory_report(scenario(m, c, t, {.tp = 2})).stages.front();
+  CHECK(st.workspace.value == Approx(64.0 * kMiB));
+  CHECK(st.allocated_peak.value - base.allocated_peak.value == Approx(64.0 * kMiB - c.gpu.workspace.value));
+}
+
+TEST_CASE("deferred LM-head weight gradients hold their logits gradient and input on the last stage") {
+  // 32 sequences, micro-batch 2, dp 2: 8 micro-batches; a limit of 3 holds 3 of them, 16-bit.
+  const auto m = gpt_model(8, 1024, 16, 50304);
+  const auto c = preset_cluster("dgx-a100", 1);
+  const LayoutSpec L{.tp = 2, .pp = 2, .dp = 2, .micro_batch = 2};
+  const auto base = memory_report(scenario(m, c, training(1024, 32), L));
+  TrainingSpec t = training(1024, 32);
+  t.deferred_head_wgrad = 3;
+  const auto rep = memory_report(scenario(m, c, t, L));
+  const double s = 1024, b = 2, h = 1024, Vt = 50432.0 / 2;
+  CHECK(rep.stages[0].activations.value == Approx(base.stages[0].activations.value));
+  CHECK(rep.stages[1].activations.value - base.stages[1].activations.value == Approx(3 * 2.0 * s * b * (Vt + h)));
+  // A limit above the micro-batch count holds every micro-batch, no more.
+  t.deferred_head_wgrad = 100;
+  const auto all = memory_report(scenario(m, c, t, L));
+  CHECK(all.stages[1].activations.value - base.stages[1].activations.value == Approx(8 * 2.0 * s * b * (Vt + h)));
+  t.deferred_head_wgrad = -1;
+  const auto bad = validate_scenario(m, c, t, L);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().path == "training.deferred_head_wgrad");
 }

@@ -139,3 +139,21 @@ TEST_CASE("unknown preset names suggest the closest") {
   REQUIRE_FALSE(c.has_value());
   CHECK_THAT(c.error().message, Catch::Contains("did you mean 'dgx-h100'"));
 }
+
+TEST_CASE("training JSON: library workspace and deferred LM-head wgrad") {
+  const auto ok = presets::training_from_json(
+      nlohmann::json::parse(R"({"seq_length": 1024, "global_batch": 32, "deferred_head_wgrad": 2,
+                                "memory": {"workspace": "72 MiB"}})"));
+  REQUIRE(ok.has_value());
+  CHECK(ok->deferred_head_wgrad == 2);
+  REQUIRE(ok->memory.workspace.has_value());
+  CHECK(ok->memory.workspace->value == Approx(72.0 * kMiB));
+  const auto bad = presets::training_from_json(
+      nlohmann::json::parse(R"({"seq_length": 1024, "global_batch": 32, "memory": {"workspace": "lots"}})"));
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().path == "training.memory.workspace");
+  const auto wrong_type = presets::training_from_json(
+      nlohmann::json::parse(R"({"seq_length": 1024, "global_batch": 32, "deferred_head_wgrad": "two"})"));
+  REQUIRE_FALSE(wrong_type.has_value());
+  CHECK(wrong_type.error().path == "training.deferred_head_wgrad");
+}
