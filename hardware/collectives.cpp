@@ -186,8 +186,9 @@ void for_each_candidate(const Ctx& c, F&& emit) {
           const double lat = c.base(kBaseTree, p) + 2.0 * ((k - 1.0) * c.up(kNvlTree[p]) + log2i(c.m) * c.out(kNetTree[p]));
           emit(Algorithm::tree, kProtocols[p], lat + 2.0 * S / (bt * c.eta_tree(p)), f * S);
         }
-        if (c.intra && c.inter) {
-          // Hierarchical, phases in sequence: in-domain reduce-scatter, the collective across domains on S/k
+        if (c.intra && c.inter && !c.nccl) {
+          // Hierarchical (runtimes other than NCCL/RCCL, which have no such algorithm: their all-gather and
+          // reduce-scatter are rings across every rank, NCCL tuning.cc), phases in sequence: in-domain reduce-scatter, the collective across domains on S/k
           // (k rings at once, one per local rank, each on its own NIC), in-domain all-gather.
           const double lat = c.base(kBaseRing, p) + mult * ((k - 1.0) * c.up(kNvlRing[p]) + (m - 1.0) * c.out(kNetRing[p]));
           const double t = mult * ((k - 1.0) / k * S / (c.Bi * c.eta_ring(p)) + (m - 1.0) / m * S / (c.Bo * c.eta_ring(p)));

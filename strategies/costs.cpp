@@ -138,8 +138,15 @@ UnitCosts unit_costs(const Scenario& sc) {
   u.layer_backward = cost_ops(model::layer_ops(m, ctx, model::Pass::backward), gpu, pr);
   u.embedding_forward = cost_ops(model::embedding_ops(*padded_model, ctx, model::Pass::forward), gpu, pr);
   u.embedding_backward = cost_ops(model::embedding_ops(*padded_model, ctx, model::Pass::backward), gpu, pr);
-  u.head_forward = cost_ops(model::head_ops(*padded_model, ctx, model::Pass::forward), gpu, pr);
-  u.head_backward = cost_ops(model::head_ops(*padded_model, ctx, model::Pass::backward), gpu, pr);
+  // FP8 recipes leave the output layer in 16-bit: Megatron's output layer is not a TE module,
+  // torchtitan's Float8 conversion skips `output`, and a tied head multiplies by the 16-bit embedding.
+  hardware::ComputePrecision head_pr = pr;
+  if (T.precision == Precision::fp8) {
+    head_pr.gemm = pr.attention;
+    head_pr.gemm_input_bytes = 2.0;
+  }
+  u.head_forward = cost_ops(model::head_ops(*padded_model, ctx, model::Pass::forward), gpu, head_pr);
+  u.head_backward = cost_ops(model::head_ops(*padded_model, ctx, model::Pass::backward), gpu, head_pr);
 
   // A device calibrated with measured materialised attention (QK^T, scale, mask, softmax, PV and their
   // backward as the framework runs them) takes the attention core's time from it.
@@ -313,16 +320,38 @@ std::vector<RankCosts> rank_costs(const Scenario& sc, const MemoryReport& mem) {
     if (d > 1) {
       if (L.zero >= 3) {
         // Per micro-batch: gather parameters for forward and again for backward, reduce-scatter gradients
-        // (ZeRO-3: 3 Psi traffic, 1.5x DDP; shared reference 4.3).
-        const auto ag = collective(sc, Collective::all_gather, weights, DP, dp_group);
-        const auto rs = collective(sc, Collective::reduce_scatter, grads, DP, dp_group);
-        rc.zero3_comm = ag.time * 2.0 + rs.time;
+        // (ZeRO-3: 3 Psi traffic, 1.5x DDP; shared reference 4.3). FSDP and ZeRO-3 gather one unit (a
+        // transformer layer; the embedding, head and norms form the root unit) at a time, so each layer
+        // pays its own collectives' latency: n-1 ring steps, milliseconds on thousands of ranks.
+        const double layer_params = layers > 0 ? (sc.model.layer_params() - sc.model.layer_replicated_params()) / t +
+                                                     sc.model.layer_replicated_params()
+                                               : 0.0;
+        const double root_params = std::max(0.0, rc.params - layers * layer_params);
+        const auto unit = [&](double n_params) {
+          const auto ag = collective(sc, Collective::all_gather, Bytes(n_params * wbytes), DP, dp_group);
+          const auto rs = collective(sc, Collective::reduce_scatter, Bytes(n_params * gbytes), DP, dp_group);
+          return std::pair{ag, rs};
+        };
+        Seconds first_gather;
+        double sent = 0;
+        if (layers > 0) {
+          const auto [ag, rs] = unit(layer_params);
+          rc.zero3_comm += (ag.time * 2.0 + rs.time) * layers;
+          sent += (2.0 * ag.bytes_sent_per_rank.value + rs.bytes_sent_per_rank.value) * layers;
+          first_gather = ag.time;
+        }
+        if (root_params > 0) {
+          const auto [ag, rs] = unit(root_params);
+          rc.zero3_comm += ag.time * 2.0 + rs.time;
+          sent += 2.0 * ag.bytes_sent_per_rank.value + rs.bytes_sent_per_rank.value;
+          if (st.has_embedding || layers == 0) first_gather = ag.time;  // the root unit runs first
+        }
         const Seconds compute = rc.forward + rc.backward + rc.recompute;
         rc.zero3_exposed = L.overlap_param_gather
                                ? Seconds(std::max(0.0, rc.zero3_comm.value - compute.value)) +
-                                     ag.time / std::max(1.0, layers)  // the first layer's gather is never hidden
+                                     first_gather  // the first unit's gather is never hidden
                                : rc.zero3_comm;
-        rc.dp_bytes = (2.0 * ag.bytes_sent_per_rank.value + rs.bytes_sent_per_rank.value) * sc.micro_batches;
+        rc.dp_bytes = sent * sc.micro_batches;
       } else {
         const auto op = L.zero >= 1 ? Collective::reduce_scatter : Collective::all_reduce;
         const auto red = collective(sc, op, grads, DP, dp_group);

@@ -72,3 +72,40 @@ TEST_CASE("an oversubscribed, non-rail fabric slows the DP reduction that crosse
   CHECK(b > 1.2 * a);
   CHECK(b < 4.0 * a);
 }
+
+TEST_CASE("ZeRO-3 gathers and reduce-scatters one unit at a time: every layer pays its collectives' latency") {
+  // FSDP/ZeRO-3 over 16 DP ranks (tp 2): per micro-batch each of the 24 layers is gathered twice and
+  // its gradients reduce-scattered once; the embedding and head (the root unit) the same, once.
+  auto j = scenario_json(4, nullptr, 2);
+  j["layout"]["zero"] = 3;
+  const auto sc = make(j);
+  const auto rc = strategies::rank_costs(sc)[0];
+  const double layer = (sc.model.layer_params() - sc.model.layer_replicated_params()) / 2 + sc.model.layer_replicated_params();
+  const double root = rc.params - 24 * layer;
+  REQUIRE(root > 0);
+  const auto cost = [&](hardware::Collective op, double bytes) {
+    return sc.fabric->cost(op, Bytes(bytes), sc.placement, hardware::ParallelDim::dp).time.value;
+  };
+  using C = hardware::Collective;
+  // 16-bit weights gathered, fp32 main gradients reduced (Megatron's default grad precision).
+  const double per_layer = 2 * cost(C::all_gather, layer * 2.0) + cost(C::reduce_scatter, layer * 4.0);
+  const double per_root = 2 * cost(C::all_gather, root * 2.0) + cost(C::reduce_scatter, root * 4.0);
+  CHECK(rc.zero3_comm.value == Approx(24 * per_layer + per_root).epsilon(1e-9));
+  // One collective of the whole stage would pay the ring latency once instead of 25 times.
+  const double whole = 2 * cost(C::all_gather, rc.params * 2.0) + cost(C::reduce_scatter, rc.params * 4.0);
+  CHECK(rc.zero3_comm.value > whole);
+}
+
+TEST_CASE("FP8 training keeps the LM head's GEMMs in 16-bit") {
+  auto j = scenario_json(1, nullptr, 1);
+  j["layout"]["micro_batch"] = 8;  // GEMMs large enough for FP8 to pay for its casts
+  j["training"]["global_batch"] = 64;
+  j["training"]["precision"] = "fp8";
+  const auto fp8 = strategies::unit_costs(make(j));
+  j["training"]["precision"] = "bf16";
+  const auto bf16 = strategies::unit_costs(make(j));
+  // The head (final norm, logits GEMM, cross-entropy) costs the same; the layers' GEMMs got faster.
+  CHECK(fp8.head_forward.time.value == Approx(bf16.head_forward.time.value).epsilon(1e-12));
+  CHECK(fp8.head_backward.time.value == Approx(bf16.head_backward.time.value).epsilon(1e-12));
+  CHECK(fp8.layer_forward.time.value < bf16.layer_forward.time.value);
+}
