@@ -11,8 +11,12 @@ namespace {
 constexpr double kTile = 128.0;      // output tile edge of the common cuBLAS/CUTLASS kernels
 constexpr double kHalfK = 64.0;      // reduction length at which a GEMM reaches half its K-efficiency
 constexpr double kMinSplitK = 256.0; // split-K slices shorter than this do not pay off
+// FA2: 63 % of A100 peak backward vs 73 % forward (Dao 2023).
 constexpr double kFlashBackwardShare = 0.85;
-constexpr double kHeadDimHalf = 64.0;  // head size at which the attention kernel reaches half its asymptote  // FA2: 63 % bwd vs 73 % fwd of A100 peak (Dao 2023)
+// Head size at which the attention kernel reaches half its asymptote: FlashAttention-2 forward+backward
+// on A100 at 16k tokens reaches ~176 TFLOP/s with head dim 64 and ~203 with 128 (Dao 2023 Fig. 4;
+// flash-attention README benchmark), a ratio of 0.87 = (64/(64+K)) / (128/(128+K)) for K = 24.
+constexpr double kHeadDimHalf = 24.0;
 }  // namespace
 
 double gemm_shape_efficiency(const Kernel& g, const GpuSpec& gpu) {
@@ -100,7 +104,7 @@ Seconds kernel_time(const Kernel& op, const GpuSpec& gpu, const ComputePrecision
       const auto peak = gpu.peak_for(pr.attention);
       const double p = peak ? peak->value : gpu.peak_for(Precision::fp16).value_or(FlopRate(1.0)).value;
       // The preset's efficiency is for head size 128; smaller heads do less work per loaded K/V block
-      // (FlashAttention-2, Dao 2023 Fig. 4-5: head dim 64 reaches about 3/4 of head dim 128's FLOP/s).
+      // (FlashAttention-2, Dao 2023 Fig. 4: head dim 64 reaches about 0.87 of head dim 128's FLOP/s).
       const double d = op.n > 0 ? op.n : 128.0;
       double eff = gpu.efficiency.flash_attention * (d / (d + kHeadDimHalf)) / (128.0 / (128.0 + kHeadDimHalf));
       eff = std::min(eff, 1.0) * gpu.power_clock_factor();
