@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 #include "hardware/calibration.hpp"
 #include "strategies/memory.hpp"
@@ -197,6 +198,40 @@ UnitCosts unit_costs(const Scenario& sc) {
     // Vocab-parallel cross-entropy all-reduces max, sum-exp and target logit: 3 x s b fp32 values.
     u.head_tp += collective(sc, Collective::all_reduce, Bytes(3.0 * s * b * 4.0), TP, tp_group).time;
   }
+  // TP communication overlap (TE userbuffers, PyTorch async TP): each collective is split into t chunks
+  // pipelined with the GEMM it feeds (all-gather -> QKV / MLP-up; in backward the gathered output
+  // gradient -> out-proj / MLP-down input gradient) or drains (out-proj / MLP-down -> reduce-scatter; in
+  // backward QKV / MLP-up input gradient -> reduce-scatter) (Wang et al. 2022, "Overlap communication
+  // with dependent computation"): the first chunk stays exposed, a collective longer than its GEMM
+  // shows the difference, and it cannot hide behind attention or other kernels.
+  if (L.tp_comm_overlap && t > 1) {
+    if (L.sequence_parallel) {
+      const auto fwd_ops = model::layer_ops(m, ctx, model::Pass::forward);
+      const auto bwd_ops = model::layer_ops(m, ctx, model::Pass::backward);
+      // The first GEMM of that name: the forward GEMM, or the backward's input-gradient GEMM.
+      const auto gemm = [&](const std::vector<model::Op>& ops, std::string_view name) {
+        for (const auto& op : ops)
+          if (op.kind == model::OpKind::gemm && name == op.name) return hardware::kernel_time(to_kernel(op), gpu, pr);
+        return Seconds(0);
+      };
+      const std::string_view up = m.gated() ? "mlp_gate_up" : "mlp_up";
+      const auto ag = collective(sc, Collective::all_gather, act_bytes, TP, tp_group).time;
+      const auto rs = collective(sc, Collective::reduce_scatter, act_bytes, TP, tp_group).time;
+      // t chunks of transfer c = C/t and GEMM g = G/t in a pipeline: c + (t-1) max(c, g) + g, so the
+      // communication adds max(C/t, C - G (t-1)/t) to the GEMM alone.
+      const auto pair = [&](Seconds comm, Seconds g) {
+        return Seconds(std::max(comm.value / t, comm.value - g.value * (t - 1.0) / t));
+      };
+      const Seconds exposed = pair(ag, gemm(fwd_ops, "qkv_proj")) + pair(ag, gemm(fwd_ops, up)) +
+                              pair(rs, gemm(fwd_ops, "out_proj")) + pair(rs, gemm(fwd_ops, "mlp_down")) +
+                              pair(ag, gemm(bwd_ops, "out_proj")) + pair(ag, gemm(bwd_ops, "mlp_down")) +
+                              pair(rs, gemm(bwd_ops, "qkv_proj")) + pair(rs, gemm(bwd_ops, up));
+      const double total = 4.0 * (ag + rs).value;
+      u.layer_tp_exposed_share = total > 0 ? std::min(1.0, exposed.value / total) : 1.0;
+    } else {
+      u.layer_tp_exposed_share = 1.0 / t;  // all-reduces: the first of t chunks exposed
+    }
+  }
   // Bytes a TP rank sends for one forward collective of the full activation (ring: 2(t-1)/t for all-reduce
   // = one all-gather + one reduce-scatter).
   u.layer_tp_forward_bytes = t > 1 ? 2.0 * 2.0 * (t - 1.0) / t * act_bytes.value : 0.0;
@@ -300,12 +335,15 @@ std::vector<RankCosts> rank_costs(const Scenario& sc, const MemoryReport& mem) {
       rc.tp_bytes += tp_layer_fwd_bytes * recomputed;
     }
     // TP collectives sit on the critical path between dependent GEMMs unless overlapped. With overlap
-    // (TE userbuffers, async TP) each collective is split into t chunks pipelined with the GEMM it feeds
-    // (Wang et al. 2022, "Overlap communication with dependent computation"): the first chunk stays
-    // exposed, and nothing hides more than the compute there is.
+    // the layers' collectives keep their exposed share (unit_costs: what their GEMMs cannot hide), the
+    // embedding's and head's the first of t chunks, and nothing hides more than the compute there is.
     if (L.tp_comm_overlap && t > 1) {
       const double compute = (rc.forward + rc.backward + rc.recompute).value;
-      rc.tp_exposed = Seconds(std::max(rc.tp_comm.value - compute, rc.tp_comm.value / t));
+      const double layer_comm = tp_layer_fwd.value * 2.0 * layers +
+                                (L.recompute == Recompute::full ? u.layer_recompute_tp.value * recomputed : 0.0);
+      const double other_comm = rc.tp_comm.value - layer_comm;
+      rc.tp_exposed = Seconds(std::max(rc.tp_comm.value - compute,
+                                       layer_comm * u.layer_tp_exposed_share + other_comm / t));
     } else {
       rc.tp_exposed = rc.tp_comm;
     }

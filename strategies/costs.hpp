@@ -57,6 +57,10 @@ struct UnitCosts {
   PassCost embedding_forward, embedding_backward;
   PassCost head_forward, head_backward;   // final norm, logits GEMM, cross-entropy
   Seconds layer_tp_forward;               // TP collectives of one layer's forward (backward mirrors it)
+  // With tp_comm_overlap, the share of a layer's TP collective time left on the critical path: each
+  // collective is split into t chunks pipelined with the GEMM it feeds or drains, so it hides only
+  // behind that GEMM (see unit_costs); 1 without overlap.
+  double layer_tp_exposed_share = 1.0;
   Seconds embedding_tp, head_tp;          // per pass
   double layer_tp_forward_bytes = 0;      // bytes a TP rank sends for one layer's forward collectives
   Seconds pp_send;                        // one activation/gradient transfer between adjacent stages

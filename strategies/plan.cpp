@@ -152,6 +152,7 @@ PlanCosts plan_costs(const Scenario& sc) {
   c.embedding_tp = u.embedding_tp;
   c.head_tp = u.head_tp;
   c.pp_send = u.pp_send;
+  c.layer_tp_exposed_share = u.layer_tp_exposed_share;
 
   // The collectives behind those times, as unit_costs() costs them (Korthikanti 2022 sec. 4.2.2): with
   // SP an all-gather and a reduce-scatter of the full activation around attention and around the MLP,
@@ -251,8 +252,9 @@ class StageBuilder {
     extra_params_ = std::max(0.0, c.stage_params[r] - split.layers() * c.layer_params);
     // Communication specs used by this stage.
     tp_full_ = comm(c.layer_tp_comm, 1.0);
-    tp_hidden_ = comm(c.layer_tp_comm, (t_ - 1.0) / t_);
-    tp_exposed_ = comm(c.layer_tp_comm, 1.0 / t_);
+    layer_exposed_ = tp_overlap_ ? c.layer_tp_exposed_share : 1.0;
+    tp_hidden_ = comm(c.layer_tp_comm, 1.0 - layer_exposed_);
+    tp_exposed_ = comm(c.layer_tp_comm, layer_exposed_);
     emb_full_ = comm(c.embedding_tp_comm, 1.0);
     emb_hidden_ = comm(c.embedding_tp_comm, (t_ - 1.0) / t_);
     emb_exposed_ = comm(c.embedding_tp_comm, 1.0 / t_);
@@ -375,11 +377,14 @@ class StageBuilder {
       emit(o);
       return;
     }
-    auto h = op(OpKind::tp_comm, Stream::tp, part, mb, chunk, layer, time.value * (t_ - 1.0) / t_);
+    // A layer's collectives keep the share their GEMMs cannot hide (unit_costs); the embedding's and
+    // head's the first of t chunks.
+    const double exposed_share = part == Part::layer ? layer_exposed_ : 1.0 / t_;
+    auto h = op(OpKind::tp_comm, Stream::tp, part, mb, chunk, layer, time.value * (1.0 - exposed_share));
     h.comm = hidden;
     const auto hid = emit(h);
     add_dep(hid, r_, x, DepKind::start);
-    auto e = op(OpKind::tp_comm, Stream::compute, part, mb, chunk, layer, time.value / t_);
+    auto e = op(OpKind::tp_comm, Stream::compute, part, mb, chunk, layer, time.value * exposed_share);
     e.comm = exposed;
     const auto ex = emit(e);
     add_dep(ex, r_, hid);
@@ -669,6 +674,7 @@ class StageBuilder {
   Plan& plan_;
   int r_ = 0, p_ = 1, v_ = 1, t_ = 1, d_ = 1;
   bool zb_ = false, tp_overlap_ = false, zero3_ = false;
+  double layer_exposed_ = 1.0;
   StageProgram* st_ = nullptr;
   std::vector<Chunk> chunks_;
   double extra_params_ = 0;

@@ -127,6 +127,7 @@ struct PlanCosts {
   Seconds layer_tp, layer_recompute_tp, embedding_tp, head_tp;  // TP collectives of one pass
   Seconds pp_send;
   CommSpec layer_tp_comm, embedding_tp_comm, head_tp_comm, pp_comm;
+  double layer_tp_exposed_share = 1.0;   // with tp_comm_overlap: UnitCosts::layer_tp_exposed_share
   std::vector<Seconds> optimizer;        // per stage
   // Memory
   double layer_stored = 0;        // activations a recomputed (or normal) layer keeps for its backward

@@ -109,3 +109,31 @@ TEST_CASE("FP8 training keeps the LM head's GEMMs in 16-bit") {
   CHECK(fp8.head_backward.time.value == Approx(bf16.head_backward.time.value).epsilon(1e-12));
   CHECK(fp8.layer_forward.time.value < bf16.layer_forward.time.value);
 }
+
+TEST_CASE("overlapped TP collectives hide only behind the GEMM each one feeds or drains") {
+  // TP 8 with sequence parallelism and tp_comm_overlap: each all-gather / reduce-scatter is split into
+  // 8 chunks pipelined with its GEMM, so at least 1/8 of it stays exposed, and where the collective
+  // outlasts its GEMM the difference shows too.
+  auto j = scenario_json(1, nullptr, 8);
+  j["layout"]["sequence_parallel"] = true;
+  j["layout"]["tp_comm_overlap"] = true;
+  j["layout"]["micro_batch"] = 4;
+  j["training"]["global_batch"] = 4;
+  auto at_bandwidth = [&](const char* bw) {
+    auto k = j;
+    k["cluster"]["scale_up"] = {{"bandwidth", bw}, {"pair_bandwidth", bw}};
+    return strategies::unit_costs(make(k)).layer_tp_exposed_share;
+  };
+  // A fabric fast enough that every collective is shorter than its GEMM: exactly the first chunk.
+  CHECK(at_bandwidth("100 TB/s") == Approx(1.0 / 8));
+  // A slow one: the collectives outlast their GEMMs and more than 1/8 stays exposed, less than all.
+  const double slow = at_bandwidth("20 GB/s");
+  CHECK(slow > 0.5);
+  CHECK(slow < 1.0);
+  // Without sequence parallelism (all-reduces) the first of t chunks, as before.
+  j["layout"]["sequence_parallel"] = false;
+  CHECK(strategies::unit_costs(make(j)).layer_tp_exposed_share == Approx(1.0 / 8));
+  // No overlap: everything exposed.
+  j["layout"]["tp_comm_overlap"] = false;
+  CHECK(strategies::unit_costs(make(j)).layer_tp_exposed_share == 1.0);
+}

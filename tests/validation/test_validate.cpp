@@ -148,6 +148,11 @@ TEST_CASE("every skip reason is given") {
     r["mlp_type"] = "gelu (parallel attn+MLP residual)";
     CHECK_THAT(skip_reason(r), Catch::Contains("parallel attention"));
   }
+  SECTION("FP8 with row-wise scaling") {
+    auto r = base_record();
+    r["precision"] = "fp8 rowwise";
+    CHECK_THAT(skip_reason(r), Catch::Contains("row-wise scaling"));
+  }
   SECTION("nothing measured") {
     auto r = base_record();
     r["iteration_time_s"] = nullptr;
