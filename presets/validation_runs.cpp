@@ -463,6 +463,12 @@ Expected<Mapping> map_record(Record& r, const json& raw, const ValidateOptions& 
     if (!training.contains("framework")) training["framework"] = "fsdp";  // PyTorch-native stack (eager ops)
   }
 
+  if (fam == Family::megatron_legacy && has(framework, "2020")) {
+    // Megatron-LM 2020 (v1.x) all-reduced the fp16 gradients themselves (--fp32-allreduce off by
+    // default); the fp32 main-gradient buffer came with the 2021 releases.
+    training["grad_precision"] = "fp16";
+    A.push_back("gradients: 16-bit, all-reduced as such (Megatron-LM 2020, --fp32-allreduce off)");
+  }
   // Overlap of DP communication: Megatron 2020-22 reduced gradients after the backward; Megatron-Core,
   // DDP/FSDP overlap by default.
   const bool overlap = !(fam == Family::megatron_legacy);

@@ -76,6 +76,37 @@ TEST_CASE("framework defaults fill null fields and are named") {
   CHECK_THAT(all, Catch::Contains("micro_batch: 1") && Catch::Contains("recompute: selective"));
 }
 
+TEST_CASE("era and CI settings the records imply are mapped and named") {
+  SECTION("Megatron-LM 2020 all-reduced 16-bit gradients") {
+    auto r = base_record();
+    r["framework"] = "Megatron-LM (2020)";
+    r["precision"] = "fp16";
+    std::vector<std::string> assumed;
+    auto sc = presets::record_scenario(r, &assumed);
+    REQUIRE(sc.has_value());
+    CHECK((*sc)["training"]["grad_precision"] == "fp16");
+    std::string all;
+    for (const auto& a : assumed) all += a + "; ";
+    CHECK_THAT(all, Catch::Contains("--fp32-allreduce off"));
+  }
+  SECTION("Megatron CI: deterministic cuBLAS workspaces, TE's own, deferred head wgrad") {
+    auto r = base_record();
+    r["group"] = "Megatron-LM CI functional-test golden values (dgx_a100)";
+    r["model_name"] = "gpt3_mcore_te_tp2_pp2_defer_embedding_wgrad_compute";
+    std::vector<std::string> assumed;
+    auto sc = presets::record_scenario(r, &assumed);
+    REQUIRE(sc.has_value());
+    CHECK((*sc)["training"]["memory"]["workspace"] == "68 MiB");  // 2 x 32 + TE's 4 (A100)
+    CHECK((*sc)["training"]["deferred_head_wgrad"] == 2);
+    r["gpu_type"] = "H100-SXM5-80GB";
+    r["model_name"] = "gpt3_mcore_tp2_pp2";  // the local (non-TE) spec
+    sc = presets::record_scenario(r, &assumed);
+    REQUIRE(sc.has_value());
+    CHECK((*sc)["training"]["memory"]["workspace"] == "64 MiB");
+    CHECK_FALSE((*sc)["training"].contains("deferred_head_wgrad"));
+  }
+}
+
 TEST_CASE("throughput is compared like with like") {
   SECTION("tokens/s per GPU") {
     auto r = base_record();
