@@ -247,9 +247,11 @@ Expected<Mapping> map_record(Record& r, const json& raw, const ValidateOptions& 
   } else if (has(gpu_type, "H100")) {
     node = "dgx-h100";
     if (has(gpu_type, "96GB") || has(gpu_type, "95GB")) {
-      // Meta's Grand Teton H100 with 96 GB HBM2e at 500 W: same tensor cores, more memory.
-      gpu_patch = {{"base", "h100-sxm"}, {"hbm_capacity", "96 GB"}, {"power_limit", "500 W"}};
-      A.push_back("gpu: h100-sxm with 96 GB HBM, power-capped at 500 W (Grand Teton variant)");
+      // Meta's Grand Teton H100 with 96 GB HBM2e at 500 W: same tensor cores, all six HBM stacks (6 x 16 GB)
+      // but HBM2e instead of HBM3: 6 x 1024 pins at HBM2e's 3.2-3.6 Gb/s = 2.46-2.76 TB/s, the middle
+      // taken (the 80 GB HBM3 part: 3.35 TB/s on five stacks).
+      gpu_patch = {{"base", "h100-sxm"}, {"hbm_capacity", "96 GB"}, {"hbm_bandwidth", "2.6 TB/s"}, {"power_limit", "500 W"}};
+      A.push_back("gpu: h100-sxm with 96 GB HBM2e (2.6 TB/s), power-capped at 500 W (Grand Teton variant)");
     }
   } else if (has(gpu_type, "V100")) {
     node = "dgx-v100";
