@@ -336,6 +336,12 @@ Expected<Mapping> map_record(Record& r, const json& raw, const ValidateOptions& 
   L["sequence_parallel"] = *sp && *tp > 1;
 
   auto vpp = r.integer("virtual_pp");
+  if (!vpp && fam == Family::torchtitan && *pp > 1 && has(notes, "Interleaved 1F1B")) {
+    // torchtitan builds two stages per rank for its multi-stage schedules (generate_split_points:
+    // num_stages_per_rank = 2 for PipelineScheduleMulti).
+    vpp = 2;
+    A.push_back("pipeline: interleaved 1F1B, 2 stages per rank (torchtitan's split for multi-stage schedules)");
+  }
   if (vpp && *vpp > 1 && *pp > 1) {
     L["virtual_stages"] = *vpp;
     L["schedule"] = "interleaved-1f1b";
@@ -491,6 +497,12 @@ Expected<Mapping> map_record(Record& r, const json& raw, const ValidateOptions& 
       // Megatron-LM 2020 had no micro-batches: each replica ran its whole share of the batch at once.
       mb = *gbs / dp_derived;
       A.push_back("micro_batch: " + std::to_string(*mb) + " (Megatron 2020: the per-replica batch, no accumulation)");
+    } else if (gbs && fam == Family::torchtitan && *pp > 1 && has(group, "2024") && *gbs % (dp_derived * *pp) == 0) {
+      // torchtitan (2024) split each rank's batch into as many pipeline micro-batches as there are
+      // stages (experimental.pipeline_parallel_microbatches defaulted to the PP degree); 2025 releases
+      // switched to a micro-batch size of 1.
+      mb = *gbs / (dp_derived * *pp);
+      A.push_back("micro_batch: " + std::to_string(*mb) + " (torchtitan 2024: micro-batches = PP degree)");
     } else if (gbs && (fam == Family::lightning_ddp) && *gbs % dp_derived == 0) {
       // The FlashAttention repo's configs give each GPU its whole share (no accumulation) when it fits.
       mb = std::min<std::int64_t>(*gbs / dp_derived, 8);

@@ -89,6 +89,24 @@ TEST_CASE("era and CI settings the records imply are mapped and named") {
     for (const auto& a : assumed) all += a + "; ";
     CHECK_THAT(all, Catch::Contains("--fp32-allreduce off"));
   }
+  SECTION("torchtitan 2024 pipelines: as many micro-batches as stages, two stages per rank when interleaved") {
+    auto r = base_record();
+    r["group"] = "torchtitan Llama 3.1 benchmarks (Dec 2024, H100)";
+    r["framework"] = "torchtitan (FSDP2) 3D";
+    r["num_gpus"] = 32;
+    r["tp"] = 2;
+    r["pp"] = 4;
+    r["dp"] = 4;
+    r["micro_batch_size"] = nullptr;
+    r["global_batch_size"] = 64;  // 16 per DP rank, split into 4 micro-batches of 4
+    r["notes"] = "PP schedule: Interleaved 1F1B";
+    std::vector<std::string> assumed;
+    auto sc = presets::record_scenario(r, &assumed);
+    REQUIRE(sc.has_value());
+    CHECK((*sc)["layout"]["micro_batch"] == 4);
+    CHECK((*sc)["layout"]["virtual_stages"] == 2);
+    CHECK((*sc)["layout"]["schedule"] == "interleaved-1f1b");
+  }
   SECTION("Megatron CI: deterministic cuBLAS workspaces, TE's own, deferred head wgrad") {
     auto r = base_record();
     r["group"] = "Megatron-LM CI functional-test golden values (dgx_a100)";
