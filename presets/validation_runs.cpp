@@ -413,6 +413,15 @@ Expected<Mapping> map_record(Record& r, const json& raw, const ValidateOptions& 
     A.push_back("workspaces: cuBLAS 2 x 32 MiB (CUBLAS_WORKSPACE_CONFIG=:4096:8)" +
                 std::string(te ? " + Transformer Engine's" : ""));
   }
+  if (has(ci_name, "cross_entropy_loss_fusion")) {
+    // --cross-entropy-loss-fusion: the fused vocab-parallel loss upcasts the 16-bit logits (still held
+    // by the caller) to fp32, and the compiled exp/sum step writes a fresh fp32 logits buffer instead of
+    // working in place (torch.compile materialises mutated inputs that are also reduced; noted in
+    // megatron/core/fusions/fused_cross_entropy.py, whose later versions compile the in-place steps
+    // apart): 2 + 4 + 4 bytes per logit, against the unfused loss's 2 + 4.
+    training["loss_bytes_per_logit"] = 10.0;
+    A.push_back("fused cross-entropy: 10 bytes per logit (16-bit logits, fp32 copy, fp32 exp buffer)");
+  }
   if (has(ci_name, "defer_embedding_wgrad")) {
     // The test's model_config.yaml: --defer-embedding-wgrad-compute with --wgrad-deferral-limit 2.
     training["deferred_head_wgrad"] = 2;
