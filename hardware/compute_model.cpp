@@ -97,6 +97,9 @@ Seconds kernel_time(const Kernel& op, const GpuSpec& gpu, const ComputePrecision
         // element of the activation/gradient operand, one more kernel (Micikevicius et al. 2022, FP8
         // formats for deep learning: per-tensor scaling; time-modelling notes: casts and scaling).
         t += Seconds(3.0 * g.batch * g.m * g.k / bw) + gpu.efficiency.kernel_overhead;
+        // Dynamic (current) scaling reduces the operand's amax first: one more read of its 2 bytes per
+        // element, one more kernel.
+        if (pr.fp8_dynamic_scaling) t += Seconds(2.0 * g.batch * g.m * g.k / bw) + gpu.efficiency.kernel_overhead;
       }
       return t;
     }

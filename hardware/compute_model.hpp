@@ -46,6 +46,9 @@ struct ComputePrecision {
   Precision gemm = Precision::bf16;        // precision the matrix multiplies run in (fp8 for FP8 training)
   Precision attention = Precision::bf16;   // fused attention and everything else stays 16-bit
   double gemm_input_bytes = 2.0;           // bytes per GEMM operand element
+  // FP8 operands scaled by their current amax: a reduction pass over the 16-bit operand before the cast
+  // (strategies::Fp8Scaling::dynamic); delayed scaling casts in one pass.
+  bool fp8_dynamic_scaling = false;
 };
 
 // Seconds for one op. The GPU must have a peak for the precisions used (validated with the scenario).

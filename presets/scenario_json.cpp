@@ -372,6 +372,7 @@ Expected<strategies::TrainingSpec> training_from_json(const json& j, const std::
   CS_TRY(r.integer("nccl_channels", t.nccl_channels));
   CS_TRY(r.boolean("fused_elementwise", t.fused_elementwise));
   CS_TRY(r.integer("deferred_head_wgrad", t.deferred_head_wgrad));
+  CS_TRY(r.choice("fp8_scaling", t.fp8_scaling, strategies::parse_fp8_scaling, "delayed, dynamic"));
   if (r.has("memory")) {
     const auto& mj = j.at("memory");
     if (!mj.is_object()) return invalid(r.at("memory"), "expected an object");

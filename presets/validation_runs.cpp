@@ -289,7 +289,15 @@ Expected<Mapping> map_record(Record& r, const json& raw, const ValidateOptions& 
   else if (has(prec, "fp8") && (has(prec, "rowwise") || has(prec, "row-wise")))
     return invalid("", "FP8 with row-wise scaling is not modelled (its scaled GEMMs and per-row amax run at their own, "
                        "unmeasured speed; clustersim's FP8 is per-tensor scaling)");
-  else if (has(prec, "fp8")) training["precision"] = "fp8";
+  else if (has(prec, "fp8")) {
+    training["precision"] = "fp8";
+    // torchao's Float8 training (torchtitan) scales tensorwise by the current amax; Megatron's
+    // "current scaling" recipe likewise; Transformer Engine's default elsewhere is delayed scaling.
+    if (fam == Family::torchtitan || has(ci_name, "current_scaling") || has(prec, "current")) {
+      training["fp8_scaling"] = "dynamic";
+      A.push_back("fp8: dynamic (current) tensorwise scaling");
+    }
+  }
   else if (has(prec, "bf16")) training["precision"] = "bf16";
   else if (has(prec, "fp16")) training["precision"] = "fp16";
   else {

@@ -104,6 +104,7 @@ UnitCosts unit_costs(const Scenario& sc) {
   hardware::ComputePrecision pr;
   pr.gemm = T.precision;
   pr.gemm_input_bytes = T.precision == Precision::fp8 ? 1.0 : e;
+  pr.fp8_dynamic_scaling = T.precision == Precision::fp8 && T.fp8_scaling == Fp8Scaling::dynamic;
   pr.attention = T.precision == Precision::fp32 ? Precision::fp32
                  : T.precision == Precision::fp16 ? Precision::fp16
                                                   : (gpu.peak_for(Precision::bf16) ? Precision::bf16 : Precision::fp16);
@@ -370,26 +371,46 @@ std::vector<RankCosts> rank_costs(const Scenario& sc, const MemoryReport& mem) {
           const auto rs = collective(sc, Collective::reduce_scatter, Bytes(n_params * gbytes), DP, dp_group);
           return std::pair{ag, rs};
         };
-        Seconds first_gather;
-        double sent = 0;
+        Seconds first_gather, gathers, reduces;  // one pass's gathers and reduce-scatters over all units
+        double gather_bytes = 0, reduce_bytes = 0;
         if (layers > 0) {
           const auto [ag, rs] = unit(layer_params);
-          rc.zero3_comm += (ag.time * 2.0 + rs.time) * layers;
-          sent += (2.0 * ag.bytes_sent_per_rank.value + rs.bytes_sent_per_rank.value) * layers;
+          gathers += ag.time * layers;
+          reduces += rs.time * layers;
+          gather_bytes += ag.bytes_sent_per_rank.value * layers;
+          reduce_bytes += rs.bytes_sent_per_rank.value * layers;
           first_gather = ag.time;
         }
         if (root_params > 0) {
           const auto [ag, rs] = unit(root_params);
-          rc.zero3_comm += ag.time * 2.0 + rs.time;
-          sent += 2.0 * ag.bytes_sent_per_rank.value + rs.bytes_sent_per_rank.value;
+          gathers += ag.time;
+          reduces += rs.time;
+          gather_bytes += ag.bytes_sent_per_rank.value;
+          reduce_bytes += rs.bytes_sent_per_rank.value;
           if (st.has_embedding || layers == 0) first_gather = ag.time;  // the root unit runs first
         }
+        rc.zero3_comm = gathers * 2.0 + reduces;
+        const double sent = 2.0 * gather_bytes + reduce_bytes;
         const Seconds compute = rc.forward + rc.backward + rc.recompute;
-        rc.zero3_exposed = L.overlap_param_gather
-                               ? Seconds(std::max(0.0, rc.zero3_comm.value - compute.value)) +
-                                     first_gather  // the first unit's gather is never hidden
-                               : rc.zero3_comm;
-        rc.dp_bytes = sent * sc.micro_batches;
+        if (fsdp_keeps_unsharded(sc)) {
+          // FSDP under pipeline parallelism gathers each unit once, in the first micro-batch's forward,
+          // keeps it to the last backward, and reduce-scatters the accumulated gradients there
+          // (memory.cpp, same sources): per iteration one gather and one reduce-scatter per unit, hidden
+          // behind that one forward and that one backward. Spread over the micro-batches here, as the
+          // iteration composes them.
+          const double m = std::max(1, sc.micro_batches);
+          const Seconds exposed = Seconds(std::max(0.0, gathers.value - rc.forward.value)) + first_gather +
+                                  Seconds(std::max(0.0, reduces.value - (rc.backward + rc.recompute).value));
+          rc.zero3_comm = (gathers + reduces) * (1.0 / m);
+          rc.zero3_exposed = L.overlap_param_gather ? exposed * (1.0 / m) : rc.zero3_comm;
+          rc.dp_bytes = gather_bytes + reduce_bytes;
+        } else {
+          rc.zero3_exposed = L.overlap_param_gather
+                                 ? Seconds(std::max(0.0, rc.zero3_comm.value - compute.value)) +
+                                       first_gather  // the first unit's gather is never hidden
+                                 : rc.zero3_comm;
+          rc.dp_bytes = sent * sc.micro_batches;
+        }
       } else {
         const auto op = L.zero >= 1 ? Collective::reduce_scatter : Collective::all_reduce;
         const auto red = collective(sc, op, grads, DP, dp_group);

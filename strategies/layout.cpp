@@ -43,6 +43,13 @@ std::optional<Framework> parse_framework(std::string_view s) {
   return std::nullopt;
 }
 
+const char* to_string(Fp8Scaling s) { return s == Fp8Scaling::delayed ? "delayed" : "dynamic"; }
+std::optional<Fp8Scaling> parse_fp8_scaling(std::string_view s) {
+  if (s == "delayed") return Fp8Scaling::delayed;
+  if (s == "dynamic" || s == "current" || s == "tensorwise") return Fp8Scaling::dynamic;
+  return std::nullopt;
+}
+
 std::optional<Schedule> parse_schedule(std::string_view s) {
   if (s == "gpipe") return Schedule::gpipe;
   if (s == "1f1b" || s == "one-f-one-b" || s == "pipedream-flush") return Schedule::one_f_one_b;

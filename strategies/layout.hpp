@@ -78,6 +78,14 @@ std::optional<Framework> parse_framework(std::string_view s);
 // Precision of the gradient buffers that are reduced and kept between micro-batches.
 enum class GradPrecision { fp32, bf16 };
 
+// How FP8 GEMM operands are scaled (Micikevicius et al. 2022, per-tensor scaling): delayed, from an amax
+// history, in the same pass as the cast (Transformer Engine's default DelayedScaling); or dynamic
+// ("current", torchao Float8's tensorwise default, TE's current scaling), whose amax must be reduced
+// over the tensor before it is cast: one more read of the 16-bit operand.
+enum class Fp8Scaling { delayed, dynamic };
+const char* to_string(Fp8Scaling s);
+std::optional<Fp8Scaling> parse_fp8_scaling(std::string_view s);
+
 // Caching-allocator and device-level memory on top of what tensors occupy (memory-modelling notes, sec. 1).
 struct MemoryOverheads {
   double allocator_reserve = 0.08;     // reserved / allocated - 1 (PyTorch caching allocator; a few to 20 %)
@@ -109,6 +117,7 @@ struct TrainingSpec {
   // flush, and the last stage holds each deferred micro-batch's logits gradient and head input until
   // then, up to --wgrad-deferral-limit micro-batches (0: not deferred).
   int deferred_head_wgrad = 0;
+  Fp8Scaling fp8_scaling = Fp8Scaling::delayed;  // with precision fp8
   MemoryOverheads memory;
 };
 

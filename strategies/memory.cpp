@@ -18,6 +18,10 @@ double grad_bytes(const TrainingSpec& t) {
 }
 }  // namespace
 
+bool fsdp_keeps_unsharded(const Scenario& sc) {
+  return sc.layout.zero >= 3 && sc.training.framework == Framework::fsdp && sc.layout.pp > 1;
+}
+
 int recomputed_layers(const Scenario& sc, int rank_layers) {
   const auto& L = sc.layout;
   if (L.recompute != Recompute::full) return rank_layers;  // none/selective: `stored` already says what is kept
@@ -135,7 +139,7 @@ MemoryReport memory_report(const Scenario& sc) {
     sm.gradients = Bytes(params * gb / shard_grad);
     sm.optimizer = Bytes(params * T.optimizer_bytes_per_param / shard_opt);
     double transient_params = 0;
-    if (L.zero >= 3 && T.framework == Framework::fsdp && p > 1) {
+    if (fsdp_keeps_unsharded(sc)) {
       // FSDP under pipeline parallelism keeps the gathered parameters from the first micro-batch's
       // forward to the last one's backward (torchtitan apply_fsdp: reshard_after_forward = False when PP
       // is enabled, "to avoid per-microbatch all-gathers"), and accumulates unsharded gradients in the

@@ -26,6 +26,12 @@ LayerActivations layer_activations(const Scenario& sc);
 // the others keep everything (partial full recomputation, LayoutSpec::recompute_layers).
 int recomputed_layers(const Scenario& sc, int rank_layers);
 
+// FSDP under pipeline parallelism keeps each unit's gathered parameters from the first micro-batch's
+// forward to the last one's backward and reduce-scatters the accumulated gradients only there
+// (torchtitan apply_fsdp: reshard_after_forward = False with PP; torch.distributed.pipelining runs all
+// but the last backward with set_requires_gradient_sync(False)).
+bool fsdp_keeps_unsharded(const Scenario& sc);
+
 struct StageMemory {
   int stage = 0;
   double params = 0;              // parameters held by this GPU (before ZeRO sharding)

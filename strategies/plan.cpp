@@ -231,6 +231,7 @@ class StageBuilder {
     zb_ = L.schedule == Schedule::zero_bubble_h1;
     tp_overlap_ = L.tp_comm_overlap && t_ > 1;
     zero3_ = L.zero >= 3 && d_ > 1;
+    keep_unsharded_ = zero3_ && fsdp_keeps_unsharded(sc);
     st_ = &plan.stages[r];
     st_->stage = r;
     st_->static_bytes = c.static_bytes[r];
@@ -245,6 +246,7 @@ class StageBuilder {
       ch.units = ch.layers + ch.has_embedding + ch.has_head;
       ch.last_grad.assign(ch.units, kNoOp);
       ch.first_forward.assign(ch.units, kNoOp);
+      ch.gathered.assign(ch.units, 0);
       before += ch.layers;
       chunks_.push_back(ch);
     }
@@ -309,6 +311,7 @@ class StageBuilder {
     bool has_embedding = false, has_head = false;
     std::vector<std::uint32_t> last_grad;      // per unit: the op that completes its gradient (latest)
     std::vector<std::uint32_t> first_forward;  // per unit: its first forward op
+    std::vector<char> gathered;                // per unit: parameters already gathered (FSDP + PP keeps them)
   };
 
   std::int32_t comm(CommSpec spec, double scale) {
@@ -392,43 +395,51 @@ class StageBuilder {
 
   // ZeRO-3 parameter gathers for the units of one pass (in pass order): on the DP stream, each
   // prefetched while the previous unit computes; or inline before each unit. Returns one per unit.
-  std::vector<std::uint32_t> gathers_for(const Chunk& ch, const std::vector<int>& units, int mb, int chunk) {
+  std::vector<std::uint32_t> gathers_for(Chunk& ch, const std::vector<int>& units, int mb, int chunk) {
     std::vector<std::uint32_t> g(units.size(), kNoOp);
     if (!zero3_ || !sc_.layout.overlap_param_gather) return g;
     for (std::size_t k = 0; k < units.size(); ++k) {
       const double params = unit_params(ch, units[k]);
-      if (params <= 0) continue;
+      if (params <= 0 || !first_gather_of(ch, units[k])) continue;
       const Bytes bytes(params * c_.weight_bytes);
       auto o = op(OpKind::param_gather, Stream::dp_gather, part_of(ch, units[k]), mb, chunk, layer_of(ch, units[k]),
                   dp_time(Collective::all_gather, bytes));
-      o.alloc = bytes.value;
+      o.alloc = keep_unsharded_ ? 0.0 : bytes.value;  // kept parameters are part of the static bytes
       o.comm = dp_comm(Collective::all_gather, bytes.value);
       g[k] = emit(o);
     }
     return g;
   }
   // The inline variant (no overlap): a gather on the compute stream right before the unit.
-  std::uint32_t inline_gather(const Chunk& ch, int u, int mb, int chunk) {
+  std::uint32_t inline_gather(Chunk& ch, int u, int mb, int chunk) {
     if (!zero3_ || sc_.layout.overlap_param_gather) return kNoOp;
     const double params = unit_params(ch, u);
-    if (params <= 0) return kNoOp;
+    if (params <= 0 || !first_gather_of(ch, u)) return kNoOp;
     const Bytes bytes(params * c_.weight_bytes);
     auto o = op(OpKind::param_gather, Stream::compute, part_of(ch, u), mb, chunk, layer_of(ch, u),
                 dp_time(Collective::all_gather, bytes));
-    o.alloc = bytes.value;
+    o.alloc = keep_unsharded_ ? 0.0 : bytes.value;
     o.comm = dp_comm(Collective::all_gather, bytes.value);
     return emit(o);
+  }
+  // Whether a unit's parameters must be gathered now: always, unless FSDP under PP already holds them.
+  bool first_gather_of(Chunk& ch, int u) {
+    if (!keep_unsharded_) return true;
+    if (ch.gathered[u]) return false;
+    ch.gathered[u] = 1;
+    return true;
   }
   // ZeRO-3 gradient reduce-scatter after the op that produced a unit's gradient.
   void reduce_scatter_after(std::uint32_t x, const Chunk& ch, int u, int mb, int chunk) {
     if (!zero3_) return;
+    if (keep_unsharded_ && mb != plan_.micro_batches - 1) return;  // accumulated until the last backward
     const double params = unit_params(ch, u);
     if (params <= 0) return;
     const Bytes bytes(params * c_.grad_bytes);
-    st_->ops[x].alloc += bytes.value;  // the unsharded gradient, until it is reduce-scattered
+    if (!keep_unsharded_) st_->ops[x].alloc += bytes.value;  // the unsharded gradient, until reduce-scattered
     auto o = op(OpKind::grad_reduce, sc_.layout.overlap_grad_reduce ? Stream::dp_reduce : Stream::compute,
                 part_of(ch, u), mb, chunk, layer_of(ch, u), dp_time(Collective::reduce_scatter, bytes));
-    o.release = bytes.value;
+    o.release = keep_unsharded_ ? 0.0 : bytes.value;
     o.comm = dp_comm(Collective::reduce_scatter, bytes.value);
     const auto rs = emit(o);
     add_dep(rs, r_, x);
@@ -674,6 +685,9 @@ class StageBuilder {
   Plan& plan_;
   int r_ = 0, p_ = 1, v_ = 1, t_ = 1, d_ = 1;
   bool zb_ = false, tp_overlap_ = false, zero3_ = false;
+  // FSDP under PP: each unit gathered once per iteration and kept (its bytes are static), gradients
+  // reduce-scattered after the last micro-batch's backward only (fsdp_keeps_unsharded).
+  bool keep_unsharded_ = false;
   double layer_exposed_ = 1.0;
   StageProgram* st_ = nullptr;
   std::vector<Chunk> chunks_;

@@ -9,6 +9,9 @@
 using namespace clustersim;
 using namespace clustersim::strategies;
 using clustersim::testing::des_scenario;
+using clustersim::testing::gpt_model;
+using clustersim::testing::preset_cluster;
+using clustersim::testing::scenario;
 
 namespace {
 std::string letters(const std::vector<Pass>& passes) {
@@ -79,8 +82,9 @@ TEST_CASE("a pass is one op per layer, with its TP collectives and PP send") {
 }
 
 TEST_CASE("overlapped TP collectives leave 1/t exposed on the compute stream") {
-  // tp 8 with tp_comm_overlap: each collective is split into a hidden (t - 1)/t on the TP stream and an
-  // exposed 1/t on the compute stream (Wang et al. 2022), together the whole collective.
+  // tp 8 with tp_comm_overlap, no sequence parallelism (all-reduces): each collective is split into a
+  // hidden (t - 1)/t on the TP stream and an exposed 1/t on the compute stream (Wang et al. 2022),
+  // together the whole collective.
   auto sc = des_scenario(1, 2, Schedule::one_f_one_b);
   sc.layout.tp_comm_overlap = true;
   const auto c = plan_costs(sc);
@@ -93,4 +97,51 @@ TEST_CASE("overlapped TP collectives leave 1/t exposed on the compute stream") {
   // 2 micro-batches x 16 layers x 2 passes.
   CHECK(hidden + exposed == Approx(64 * c.layer_tp.value));
   CHECK(exposed == Approx(64 * c.layer_tp.value / 8));
+}
+
+TEST_CASE("overlapped TP collectives with sequence parallelism keep the share their GEMMs cannot hide") {
+  auto sc = des_scenario(1, 2, Schedule::one_f_one_b);
+  sc.layout.tp_comm_overlap = true;
+  sc.layout.sequence_parallel = true;
+  const auto c = plan_costs(sc);
+  REQUIRE(c.layer_tp_exposed_share >= 1.0 / 8);
+  REQUIRE(c.layer_tp_exposed_share <= 1.0);
+  const auto plan = lower(sc, c);
+  double hidden = 0, exposed = 0;
+  for (const auto& op : plan.stages[0].ops) {
+    if (op.kind != OpKind::tp_comm || op.part != Part::layer) continue;
+    (op.stream == Stream::tp ? hidden : exposed) += op.duration;
+  }
+  CHECK(hidden + exposed == Approx(64 * c.layer_tp.value));
+  CHECK(exposed == Approx(64 * c.layer_tp.value * c.layer_tp_exposed_share));
+}
+
+TEST_CASE("FSDP under pipeline parallelism gathers each unit once per iteration and reduces it once") {
+  // 2 stages x 8 layers, 4 micro-batches, dp 2 (tp 2): FSDP keeps the gathered parameters from the
+  // first forward to the last backward and reduce-scatters after the last backward only.
+  const auto model = gpt_model(16, 1024, 16);
+  const auto cluster = preset_cluster("dgx-a100", 1);
+  TrainingSpec t;
+  t.seq_length = 1024;
+  t.global_batch = 8;
+  t.framework = Framework::fsdp;
+  const auto sc = scenario(model, cluster, t, {.tp = 2, .pp = 2, .dp = 2, .zero = 3});
+  REQUIRE(sc.micro_batches == 4);
+  const auto plan = lower(sc);
+  for (const auto& st : plan.stages) {
+    // Units: 8 layers, plus the embedding on stage 0 and the head on stage 1.
+    CHECK(count(st.ops, OpKind::param_gather) == 9);
+    CHECK(count(st.ops, OpKind::grad_reduce) == 9);
+    double alloc = 0, release = 0;
+    for (const auto& op : st.ops) {
+      alloc += op.alloc;
+      release += op.release;
+    }
+    CHECK(alloc == Approx(release).epsilon(1e-12));
+  }
+  // Megatron-style ZeRO-3 (reshards after every pass) gathers per micro-batch and pass.
+  auto megatron = t;
+  megatron.framework = Framework::megatron;
+  const auto per_pass = lower(scenario(model, cluster, megatron, {.tp = 2, .pp = 2, .dp = 2, .zero = 3}));
+  CHECK(count(per_pass.stages[0].ops, OpKind::param_gather) == 9 * 4 * 2);
 }

@@ -137,3 +137,40 @@ TEST_CASE("overlapped TP collectives hide only behind the GEMM each one feeds or
   j["layout"]["tp_comm_overlap"] = false;
   CHECK(strategies::unit_costs(make(j)).layer_tp_exposed_share == 1.0);
 }
+
+TEST_CASE("FSDP under pipeline parallelism moves each unit once per iteration, not per micro-batch") {
+  auto j = scenario_json(4, nullptr, 2);
+  j["layout"]["zero"] = 3;
+  j["layout"]["pp"] = 2;
+  j["training"]["global_batch"] = 64;  // dp 8: 8 micro-batches of 1
+  j["training"]["framework"] = "fsdp";
+  const auto fsdp = make(j);
+  j["training"]["framework"] = "megatron";
+  const auto zero3 = make(j);
+  REQUIRE(fsdp.micro_batches == 8);
+  const auto a = strategies::rank_costs(fsdp)[0], b = strategies::rank_costs(zero3)[0];
+  // Megatron-style ZeRO-3 gathers twice and reduce-scatters once per micro-batch; FSDP + PP gathers and
+  // reduce-scatters once per iteration (16-bit gradients under FSDP, fp32 main grads under Megatron).
+  CHECK(b.dp_bytes > 8 * a.dp_bytes);
+  CHECK(a.zero3_comm.value * 8 < b.zero3_comm.value);
+  CHECK(a.zero3_exposed.value <= a.zero3_comm.value);
+}
+
+TEST_CASE("dynamic FP8 scaling reads each cast operand once more than delayed scaling") {
+  // A 8192 x 8192 x 8192 FP8 GEMM on an H100: dynamic (current) scaling reduces the 16-bit operand's
+  // amax before casting it, 2 more bytes per element of the m x k operand and one more kernel.
+  const auto sc = make(scenario_json(1, nullptr, 8));
+  const auto& gpu = sc.cluster.gpu;
+  hardware::Kernel g;
+  g.kind = hardware::KernelKind::gemm;
+  g.m = g.n = g.k = 8192;
+  g.flops = 2.0 * 8192.0 * 8192.0 * 8192.0;
+  hardware::ComputePrecision pr;
+  pr.gemm = hardware::Precision::fp8;
+  pr.gemm_input_bytes = 1.0;
+  const double delayed = hardware::kernel_time(g, gpu, pr).value;
+  pr.fp8_dynamic_scaling = true;
+  const double dynamic = hardware::kernel_time(g, gpu, pr).value;
+  const double bw = gpu.hbm_bandwidth.value * gpu.efficiency.hbm;
+  CHECK(dynamic - delayed == Approx(2.0 * 8192.0 * 8192.0 / bw + gpu.efficiency.kernel_overhead.value));
+}

@@ -140,7 +140,7 @@ TEST_CASE("unknown preset names suggest the closest") {
   CHECK_THAT(c.error().message, Catch::Contains("did you mean 'dgx-h100'"));
 }
 
-TEST_CASE("training JSON: library workspace and deferred LM-head wgrad") {
+TEST_CASE("training JSON: library workspace, deferred LM-head wgrad, FP8 scaling") {
   const auto ok = presets::training_from_json(
       nlohmann::json::parse(R"({"seq_length": 1024, "global_batch": 32, "deferred_head_wgrad": 2,
                                 "memory": {"workspace": "72 MiB"}})"));
@@ -156,4 +156,13 @@ TEST_CASE("training JSON: library workspace and deferred LM-head wgrad") {
       nlohmann::json::parse(R"({"seq_length": 1024, "global_batch": 32, "deferred_head_wgrad": "two"})"));
   REQUIRE_FALSE(wrong_type.has_value());
   CHECK(wrong_type.error().path == "training.deferred_head_wgrad");
+  const auto dynamic = presets::training_from_json(
+      nlohmann::json::parse(R"({"seq_length": 1024, "global_batch": 32, "precision": "fp8", "fp8_scaling": "dynamic"})"));
+  REQUIRE(dynamic.has_value());
+  CHECK(dynamic->fp8_scaling == Fp8Scaling::dynamic);
+  const auto unknown = presets::training_from_json(
+      nlohmann::json::parse(R"({"seq_length": 1024, "global_batch": 32, "fp8_scaling": "rowwise"})"));
+  REQUIRE_FALSE(unknown.has_value());
+  CHECK(unknown.error().path == "training.fp8_scaling");
+  CHECK_THAT(unknown.error().message, Catch::Contains("delayed, dynamic"));
 }
