@@ -344,6 +344,14 @@ Expected<Mapping> map_record(Record& r, const json& raw, const ValidateOptions& 
   L["sequence_parallel"] = *sp && *tp > 1;
 
   auto vpp = r.integer("virtual_pp");
+  if (!vpp && fam == Family::megatron_ci) {
+    // The CI test's name carries its --num-virtual-stages-per-pipeline-rank ("..._pp4_vp2_...").
+    const auto pos = ci_name.find("_vp");
+    if (pos != std::string::npos && pos + 3 < ci_name.size() && std::isdigit(static_cast<unsigned char>(ci_name[pos + 3]))) {
+      vpp = std::stoll(ci_name.substr(pos + 3));
+      if (*vpp > 1) A.push_back("virtual pipeline stages: " + std::to_string(*vpp) + " (from the CI test's name)");
+    }
+  }
   if (!vpp && fam == Family::torchtitan && *pp > 1 && has(notes, "Interleaved 1F1B")) {
     // torchtitan builds two stages per rank for its multi-stage schedules (generate_split_points:
     // num_stages_per_rank = 2 for PipelineScheduleMulti).

@@ -173,7 +173,15 @@ MemoryReport memory_report(const Scenario& sc) {
     }
     sm.inflight_microbatches = inflight;
     sm.inflight_chunks = chunks_inflight;
-    const double share = chunks_inflight / v;  // this rank's layers in flight, in units of all its layers
+    // This rank's layers in flight, in units of all its layers: the in-flight chunks times the layers
+    // per chunk. Interleaved, the k-th forward runs chunk (k / p) mod v (Megatron's micro-batch groups
+    // of p), so chunks of unequal depth (embedding or loss counted as layers) count as what they hold.
+    double share = chunks_inflight / v;
+    if (L.schedule == Schedule::interleaved_1f1b && v > 1 && st.layers() > 0) {
+      double held = 0;
+      for (int k = 0; k < static_cast<int>(chunks_inflight); ++k) held += st.chunk_layers[(k / p) % v];
+      share = held / st.layers();
+    }
     const int recomputed = recomputed_layers(sc, st.layers());
     double activations = share * (recomputed * act.stored + (st.layers() - recomputed) * act.full);
     if (st.has_embedding) {

@@ -173,6 +173,21 @@ TEST_CASE("in-flight micro-batches per schedule") {
     CHECK(rep.stages.front().inflight_chunks == 2 * 4 + 4 - 1);
     CHECK(rep.stages.back().inflight_chunks == (2 - 1) * 4 + 1);
   }
+  SECTION("interleaved chunks of unequal depth count the layers each in-flight chunk holds") {
+    // 6 layers + embedding + loss as layers = 8 units over p 4 x v 2 chunks: the last rank runs chunk 3
+    // (layer 2) and chunk 7 (the loss only). Its (v-1) p + 1 = 5 chunks in flight are the 4 forwards of
+    // chunk 3 (Megatron's micro-batch groups of p) and one of chunk 7: 4 layers, not 5/2 x 1.
+    const auto m6 = gpt_model(6, 1024, 16);
+    const auto rep = memory_report(scenario(m6, c, t,
+                                            {.tp = 1, .pp = 4, .virtual_stages = 2, .schedule = Schedule::interleaved_1f1b,
+                                             .embedding_as_layer = true, .loss_as_layer = true}));
+    const auto sc = scenario(m6, c, t, {.tp = 1, .pp = 4, .virtual_stages = 2, .schedule = Schedule::interleaved_1f1b,
+                                        .embedding_as_layer = true, .loss_as_layer = true});
+    REQUIRE(sc.stages.back().chunk_layers == std::vector<int>{1, 0});
+    const double layer = layer_activations(sc).full;
+    const double head_inputs = 2.0 * 2.0 * 1024 * 1 * 1024;  // final-norm and LM-head inputs, 2 e s b h
+    CHECK(rep.stages.back().activations.value == Approx(4 * layer + head_inputs));
+  }
   SECTION("fewer micro-batches than stages: min(p - r, m)") {
     const auto rep = memory_report(scenario(m, c, training(1024, 4), {.tp = 1, .pp = 4}));
     CHECK(rep.stages[0].inflight_microbatches == 2);  // m = 4 / dp 2 = 2

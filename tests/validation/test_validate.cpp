@@ -124,6 +124,17 @@ TEST_CASE("era and CI settings the records imply are mapped and named") {
     sc = presets::record_scenario(r, &assumed);
     REQUIRE(sc.has_value());
     CHECK((*sc)["training"]["loss_bytes_per_logit"] == 10.0);
+    // Virtual pipeline stages from the test's name when the record leaves virtual_pp null.
+    r["model_name"] = "gpt3_mcore_te_tp1_pp4_vp2_account_for_embedding_loss_in_pipeline_split";
+    r["tp"] = 1;
+    r["pp"] = 4;
+    r["dp"] = 4;
+    r["num_layers"] = 6;
+    sc = presets::record_scenario(r, &assumed);
+    REQUIRE(sc.has_value());
+    CHECK((*sc)["layout"]["virtual_stages"] == 2);
+    CHECK((*sc)["layout"]["schedule"] == "interleaved-1f1b");
+    CHECK((*sc)["layout"]["embedding_as_layer"] == true);
   }
 }
 
