@@ -22,6 +22,15 @@ std::string letters(const std::vector<Pass>& passes) {
 int count(const std::vector<PlanOp>& ops, OpKind k) {
   return static_cast<int>(std::count_if(ops.begin(), ops.end(), [&](const PlanOp& o) { return o.kind == k; }));
 }
+// A stage's layer TP collective time: on the TP stream (hidden) and on the compute stream (exposed).
+std::pair<double, double> layer_tp_split(const StageProgram& st) {
+  double hidden = 0, exposed = 0;
+  for (const auto& op : st.ops) {
+    if (op.kind != OpKind::tp_comm || op.part != Part::layer) continue;
+    (op.stream == Stream::tp ? hidden : exposed) += op.duration;
+  }
+  return {hidden, exposed};
+}
 }  // namespace
 
 TEST_CASE("1F1B: p - r - 1 warm-up forwards, then one forward one backward, then the cool-down") {
@@ -88,12 +97,7 @@ TEST_CASE("overlapped TP collectives leave 1/t exposed on the compute stream") {
   auto sc = des_scenario(1, 2, Schedule::one_f_one_b);
   sc.layout.tp_comm_overlap = true;
   const auto c = plan_costs(sc);
-  const auto plan = lower(sc, c);
-  double hidden = 0, exposed = 0;
-  for (const auto& op : plan.stages[0].ops) {
-    if (op.kind != OpKind::tp_comm || op.part != Part::layer) continue;
-    (op.stream == Stream::tp ? hidden : exposed) += op.duration;
-  }
+  const auto [hidden, exposed] = layer_tp_split(lower(sc, c).stages[0]);
   // 2 micro-batches x 16 layers x 2 passes.
   CHECK(hidden + exposed == Approx(64 * c.layer_tp.value));
   CHECK(exposed == Approx(64 * c.layer_tp.value / 8));
@@ -106,12 +110,7 @@ TEST_CASE("overlapped TP collectives with sequence parallelism keep the share th
   const auto c = plan_costs(sc);
   REQUIRE(c.layer_tp_exposed_share >= 1.0 / 8);
   REQUIRE(c.layer_tp_exposed_share <= 1.0);
-  const auto plan = lower(sc, c);
-  double hidden = 0, exposed = 0;
-  for (const auto& op : plan.stages[0].ops) {
-    if (op.kind != OpKind::tp_comm || op.part != Part::layer) continue;
-    (op.stream == Stream::tp ? hidden : exposed) += op.duration;
-  }
+  const auto [hidden, exposed] = layer_tp_split(lower(sc, c).stages[0]);
   CHECK(hidden + exposed == Approx(64 * c.layer_tp.value));
   CHECK(exposed == Approx(64 * c.layer_tp.value * c.layer_tp_exposed_share));
 }

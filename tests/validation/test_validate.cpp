@@ -36,6 +36,13 @@ json base_record() {
     "iteration_time_s": 1.0, "peak_memory_gib": null, "memory_kind": null })");
 }
 
+// The assumptions a mapping made, joined for matching.
+std::string joined(const std::vector<std::string>& assumed) {
+  std::string all;
+  for (const auto& a : assumed) all += a + "; ";
+  return all;
+}
+
 }  // namespace
 
 TEST_CASE("a complete record maps to the scenario it describes") {
@@ -68,9 +75,7 @@ TEST_CASE("framework defaults fill null fields and are named") {
   auto sc = presets::record_scenario(r, &assumed);
   REQUIRE(sc.has_value());
   CHECK((*sc)["layout"]["micro_batch"] == 1);
-  std::string all;
-  for (const auto& a : assumed) all += a + "; ";
-  CHECK_THAT(all, Catch::Contains("micro_batch: 1") && Catch::Contains("recompute: selective"));
+  CHECK_THAT(joined(assumed), Catch::Contains("micro_batch: 1") && Catch::Contains("recompute: selective"));
 }
 
 TEST_CASE("era and CI settings the records imply are mapped and named") {
@@ -82,9 +87,7 @@ TEST_CASE("era and CI settings the records imply are mapped and named") {
     auto sc = presets::record_scenario(r, &assumed);
     REQUIRE(sc.has_value());
     CHECK((*sc)["training"]["grad_precision"] == "fp16");
-    std::string all;
-    for (const auto& a : assumed) all += a + "; ";
-    CHECK_THAT(all, Catch::Contains("--fp32-allreduce off"));
+    CHECK_THAT(joined(assumed), Catch::Contains("--fp32-allreduce off"));
   }
   SECTION("torchtitan 2024 pipelines: as many micro-batches as stages, two stages per rank when interleaved") {
     auto r = base_record();
