@@ -362,9 +362,7 @@ std::vector<RankCosts> rank_costs(const Scenario& sc, const MemoryReport& mem) {
         // (ZeRO-3: 3 Psi traffic, 1.5x DDP; shared reference 4.3). FSDP and ZeRO-3 gather one unit (a
         // transformer layer; the embedding, head and norms form the root unit) at a time, so each layer
         // pays its own collectives' latency: n-1 ring steps, milliseconds on thousands of ranks.
-        const double layer_params = layers > 0 ? (sc.model.layer_params() - sc.model.layer_replicated_params()) / t +
-                                                     sc.model.layer_replicated_params()
-                                               : 0.0;
+        const double layer_params = layers > 0 ? layer_params_per_gpu(sc) : 0.0;
         const double root_params = std::max(0.0, rc.params - layers * layer_params);
         const auto unit = [&](double n_params) {
           const auto ag = collective(sc, Collective::all_gather, Bytes(n_params * wbytes), DP, dp_group);

@@ -18,6 +18,11 @@ double grad_bytes(const TrainingSpec& t) {
 }
 }  // namespace
 
+double layer_params_per_gpu(const Scenario& sc) {
+  const auto& m = sc.model;
+  return (m.layer_params() - m.layer_replicated_params()) / sc.layout.tp + m.layer_replicated_params();
+}
+
 bool fsdp_keeps_unsharded(const Scenario& sc) {
   return sc.layout.zero >= 3 && sc.training.framework == Framework::fsdp && sc.layout.pp > 1;
 }
@@ -106,8 +111,7 @@ MemoryReport memory_report(const Scenario& sc) {
   const double Vp = static_cast<double>(padded_vocab(ms.vocab, t));
   const auto act = layer_activations(sc);
 
-  const double per_layer_params =
-      (m.layer_params() - m.layer_replicated_params()) / t + m.layer_replicated_params();
+  const double per_layer_params = layer_params_per_gpu(sc);
 
   MemoryReport rep;
   rep.capacity = gpu.hbm_capacity;

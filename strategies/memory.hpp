@@ -26,6 +26,10 @@ LayerActivations layer_activations(const Scenario& sc);
 // the others keep everything (partial full recomputation, LayoutSpec::recompute_layers).
 int recomputed_layers(const Scenario& sc, int rank_layers);
 
+// Parameters of one transformer layer on one GPU: TP shards all but the replicated ones (norms, biases
+// of row-parallel layers).
+double layer_params_per_gpu(const Scenario& sc);
+
 // FSDP under pipeline parallelism keeps each unit's gathered parameters from the first micro-batch's
 // forward to the last one's backward and reduce-scatters the accumulated gradients only there
 // (torchtitan apply_fsdp: reshard_after_forward = False with PP; torch.distributed.pipelining runs all

@@ -200,7 +200,7 @@ PlanCosts plan_costs(const Scenario& sc) {
   const double gb = (T.precision == Precision::fp32 || T.grad_precision == GradPrecision::fp32) ? 4.0 : 2.0;
   c.weight_bytes = wb;
   c.grad_bytes = gb;
-  c.layer_params = (sc.model.layer_params() - sc.model.layer_replicated_params()) / t + sc.model.layer_replicated_params();
+  c.layer_params = layer_params_per_gpu(sc);
   for (int r = 0; r < p; ++r) {
     const auto& sm = mem.stages[r];
     c.optimizer.push_back(ranks[r].optimizer);
