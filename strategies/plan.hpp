@@ -24,8 +24,9 @@
 //   (overlap_grad_reduce), else after the last backward on the compute stream; ZeRO >= 1 parameter
 //   all-gathers per bucket at the iteration start, each forward waiting for its bucket
 //   (overlap_param_gather), else after the optimizer; ZeRO-3 gathers per layer and pass, prefetched one
-//   layer ahead, and a gradient reduce-scatter after each layer's backward; gathers and reductions on
-//   separate streams; the optimizer step last;
+//   layer ahead, and a gradient reduce-scatter after each layer's backward (FSDP under PP: each unit
+//   gathered once per iteration and reduce-scattered after the last micro-batch only); gathers and
+//   reductions on separate streams; the optimizer step last;
 // - memory: what each op allocates when it starts and frees when it ends (activations of a layer from its
 //   forward to its backward, or to its W for ZB-H1, which keeps the GEMM inputs the weight gradient
 //   needs; recomputed activations; the backward's transient gradients; logits; gathered parameters), on
